@@ -1,0 +1,116 @@
+# xlb - build, test, bench, install.
+#
+#   make                 build everything into build/
+#   make test            run every test (unit, BPF_PROG_TEST_RUN, lab; root)
+#   make test SANITIZE=1 the same with AddressSanitizer + UBSan userspace
+#   make bench           run every benchmark (prints ratios, not a test)
+#   make install         DESTDIR=... PREFIX=/usr/local
+#
+# Layout: bpf/*.c are XDP/tc programs (clang -target bpf, CO-RE against the
+# running kernel's BTF, one bpftool skeleton each); lib/*.c is libxlb.a, shared
+# by every process; tools/*.c, lbd/, ... are programs; tests/test_*.c are
+# cmocka suites; tools/bench/bench_*.c are benchmarks.
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PREFIX  ?= /usr/local
+BUILD   ?= build
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+SAN_FLAGS :=
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BUILD := build-san
+endif
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pipe $(SAN_FLAGS) \
+	   -I$(BUILD) -Ibpf -Ilib
+LDFLAGS += $(SAN_FLAGS)
+LDLIBS  := -lbpf -lelf -lz -lpthread
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror \
+	      -I$(BUILD) -Ibpf
+
+BPF_SRCS  := $(wildcard bpf/*.c) $(wildcard tools/*.bpf.c)
+BPF_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst %.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.c))
+BPF_HDRS  := $(wildcard bpf/*.h)
+
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB_HDRS  := $(wildcard lib/*.h) $(BPF_HDRS)
+LIBXLB    := $(BUILD)/libxlb.a
+
+TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard tools/*.c))
+TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_HELPERS := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
+TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELPERS))
+
+BENCH_SRCS := $(wildcard tools/bench/bench_*.c)
+BENCHES    := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all test unit-test lab-test bench install clean deps
+all: $(BPF_OBJS) $(LIBXLB) $(TOOLS) $(TESTS) $(BENCHES)
+
+deps:
+	tools/install-deps
+
+# --- BPF -------------------------------------------------------------------
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(if $(filter bpf/% tools/%.bpf.c,$<),$(CLANG) $(BPF_CFLAGS) -c $< -o $@,\
+		$(CC) $(CFLAGS) -c $< -o $@)
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp
+	mv $@.tmp $@
+
+# --- userspace -------------------------------------------------------------
+$(LIB_OBJS): $(LIB_HDRS) $(BPF_SKELS)
+$(LIBXLB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%: tools/%.c $(LIBXLB) $(LIB_HDRS) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBXLB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPER_OBJS) $(LIBXLB) $(LIB_HDRS) $(BPF_SKELS) $(wildcard tests/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(TEST_HELPER_OBJS) $(LIBXLB) $(LDLIBS) -lcmocka -o $@
+
+$(TEST_HELPER_OBJS): $(wildcard tests/*.h)
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/bench/%: tools/bench/%.c $(LIBXLB) $(LIB_HDRS) $(BPF_SKELS) $(wildcard tools/bench/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itools/bench $(LDFLAGS) $< $(LIBXLB) $(LDLIBS) -o $@
+
+# --- running -----------------------------------------------------------------
+test: all
+	tests/run-all $(BUILD)
+
+bench: all
+	tools/bench/run-all $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xlb/
+
+clean:
+	rm -rf build build-san
