@@ -28,6 +28,7 @@
 #define XLB_MAX_SERVICES    65536
 #define XLB_MAX_BACKENDS    1048576
 #define XLB_MAX_CONNTRACK   4194304
+#define XLB_MAX_FRAGS       1048576
 #define XLB_MAX_RING        65537
 #define XLB_DEF_RING        16381
 
