@@ -57,7 +57,7 @@ TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELPERS))
 BENCH_SRCS := $(wildcard tools/bench/bench_*.c)
 BENCHES    := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all test unit-test lab-test bench install clean deps
+.PHONY: all test tests lab bench install clean deps
 all: $(BPF_OBJS) $(LIBXLB) $(TOOLS) $(TESTS) $(BENCHES)
 
 deps:
@@ -101,10 +101,30 @@ $(BUILD)/bench/%: tools/bench/%.c $(LIBXLB) $(LIB_HDRS) $(BPF_SKELS) $(wildcard 
 	$(CC) $(CFLAGS) -Itools/bench $(LDFLAGS) $< $(LIBXLB) $(LDLIBS) -o $@
 
 # --- running -----------------------------------------------------------------
-test: all
+# `make test` is the one command that runs every test on a fresh machine: it
+# installs missing packages, builds, runs the suites, then runs the userspace
+# suites again built with AddressSanitizer and UBSan.
+test:
+	tools/install-deps
+	$(MAKE) all
+ifeq ($(SANITIZE),1)
 	tests/run-all $(BUILD)
+else
+	$(MAKE) SANITIZE=1 tests
+	tests/run-all $(BUILD) build-san
+endif
 
-bench: all
+tests: $(TESTS)
+
+# The README's main job: the namespace lab with real traffic.
+lab:
+	tools/install-deps
+	$(MAKE) all
+	tools/lab/run $(LAB_ARGS)
+
+bench:
+	tools/install-deps
+	$(MAKE) all
 	tools/bench/run-all $(BUILD)
 
 install: all
