@@ -119,7 +119,7 @@ struct xlb_flow {
 struct xlb_frag_key {
 	union xlb_addr src;
 	union xlb_addr dst;
-	__u32 id; /* IPv4 id (16 bits) or IPv6 fragment identification */
+	__u32 id; /* IPv4 id (16 bits) or IPv6 fragment id, host order */
 	__u8 proto;
 	__u8 family;
 	__u16 pad;

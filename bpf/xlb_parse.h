@@ -52,7 +52,7 @@ struct xlb_pkt {
 	__u32 l4_off;    /* first byte after the IP header chain */
 	__u32 ip_len;    /* IP packet length according to its header */
 	__u32 frame_len; /* bytes received, Ethernet padding included */
-	__u32 frag_id;   /* IPv4 id or IPv6 fragment identification */
+	__u32 frag_id;   /* IPv4 id or IPv6 fragment id, host order */
 	__u8 tos;        /* IPv4 TOS / IPv6 traffic class: DSCP and ECN */
 	__u8 df;         /* may not be fragmented (always for IPv6) */
 	__u8 frag;       /* enum xlb_frag_kind */
@@ -158,7 +158,7 @@ static __always_inline int xlb_parse_ipv6_ext(void *data, void *end,
 			nh = fh->nexthdr;
 			off += sizeof(*fh);
 			fo = bpf_ntohs(fh->frag_off);
-			pkt->frag_id = fh->id;
+			pkt->frag_id = bpf_ntohl(fh->id);
 			if (fo & 0xfff8) {
 				pkt->frag = XLB_FRAG_LATER;
 				break;
