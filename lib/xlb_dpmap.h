@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xlb_dpmap.h - reading and writing the datapath's maps.
+ *
+ * The one place that knows how a service, a VIP, a backend or a Maglev
+ * table is spelled in the maps (bpf/xlb_abi.h, bpf/README.md), so that lbd,
+ * lbsh, xlbctl and the tests cannot write them differently.  Functions
+ * return 0 or a negative errno with xlb_errmsg() set.
+ */
+#ifndef XLB_DPMAP_H
+#define XLB_DPMAP_H
+
+#include <linux/types.h>
+
+#include "xlb_abi.h"
+#include "xlb_loader.h"
+
+/* The datapath's map fds, plus the id ranges the arrays allow. */
+struct xlb_dpmaps {
+	int config, vip_filter, services, maglev, backends;
+	int conntrack, frags, stats, svc_stats, be_stats;
+	__u32 max_svc_id; /* services: ids 1..max_svc_id */
+	__u32 max_be_id;  /* backend entries: ids 1..max_be_id */
+	int owned;        /* fds are ours to close (opened from pins) */
+};
+
+/* Borrows dp's fds: valid while dp is open; xlb_dpmaps_close() leaves them. */
+void xlb_dpmaps_from_dp(const struct xlb_dp *dp, struct xlb_dpmaps *m);
+
+/*
+ * Opens the maps pinned in pin_dir (NULL: the default) without loading the
+ * program (readers such as stats).  The fds are owned by *m until
+ * xlb_dpmaps_close().  -ENOENT when no datapath is pinned there.
+ */
+int xlb_dpmaps_open_pinned(const char *pin_dir, struct xlb_dpmaps *m);
+void xlb_dpmaps_close(struct xlb_dpmaps *m);
+
+/* The single config entry. */
+int xlb_dpmap_config_get(const struct xlb_dpmaps *m, struct xlb_config *cfg);
+int xlb_dpmap_config_set(const struct xlb_dpmaps *m,
+			 const struct xlb_config *cfg);
+
+/* Services (vip, proto, port) -> (id, flags).  -ENOENT when absent. */
+int xlb_dpmap_service_put(const struct xlb_dpmaps *m,
+			  const struct xlb_vip_key *key,
+			  const struct xlb_service *svc);
+int xlb_dpmap_service_get(const struct xlb_dpmaps *m,
+			  const struct xlb_vip_key *key,
+			  struct xlb_service *svc);
+int xlb_dpmap_service_del(const struct xlb_dpmaps *m,
+			  const struct xlb_vip_key *key);
+
+/*
+ * Calls fn for every entry of xlb_services, VIP markers included (proto 0).
+ * fn must not add or remove services; a non-zero return stops the walk and
+ * is returned.
+ */
+typedef int (*xlb_service_fn)(const struct xlb_vip_key *key,
+			      const struct xlb_service *svc, void *arg);
+int xlb_dpmap_service_walk(const struct xlb_dpmaps *m, xlb_service_fn fn,
+			   void *arg);
+
+/*
+ * A VIP: its marker (proto 0, port 0, id 0) and its VIP-filter bit.
+ * Removing a VIP removes the marker only: the bit may be shared with other
+ * VIPs, and a stale bit costs just a hash lookup.
+ */
+int xlb_dpmap_vip_add(const struct xlb_dpmaps *m, const union xlb_addr *vip,
+		      __u8 family);
+int xlb_dpmap_vip_del(const struct xlb_dpmaps *m, const union xlb_addr *vip,
+		      __u8 family);
+/* Sets the filter bit alone (read-modify-write of its 64-bit word). */
+int xlb_dpmap_filter_set(const struct xlb_dpmaps *m, const union xlb_addr *vip,
+			 __u8 family);
+/* 1 if the bit of vip is set, 0 if clear. */
+int xlb_dpmap_filter_test(const struct xlb_dpmaps *m,
+			  const union xlb_addr *vip, __u8 family);
+
+/* Backend entries, id 1..max_be_id. */
+int xlb_dpmap_backend_put(const struct xlb_dpmaps *m, __u32 id,
+			  const struct xlb_backend *be);
+int xlb_dpmap_backend_get(const struct xlb_dpmaps *m, __u32 id,
+			  struct xlb_backend *be);
+/* Entries first..first+n-1 into out[0..n-1] (unused ones are all zero). */
+int xlb_dpmap_backends_read(const struct xlb_dpmaps *m, __u32 first, __u32 n,
+			    struct xlb_backend *out);
+
+/*
+ * Switches service svc_id to a new Maglev table of m slots (slots[0..m-1]
+ * are backend entry ids): a fresh inner map of m + 1 entries (entry 0 = m)
+ * is filled completely, then put into xlb_maglev[svc_id] with one update,
+ * so packets see the old table or the new one, never a mix.
+ */
+int xlb_dpmap_ring_switch(const struct xlb_dpmaps *m, __u32 svc_id,
+			  const __u32 *slots, __u32 ring_size);
+/* Removes the table of svc_id (packets then count XLB_R_NO_BACKEND). */
+int xlb_dpmap_ring_del(const struct xlb_dpmaps *m, __u32 svc_id);
+/*
+ * Reads the table in force for svc_id into slots (capacity cap entries):
+ * *ring_size = M from entry 0; slots receives entries 1..M.  -ENOENT when
+ * the service has no table, -ENOSPC when M > cap.
+ */
+int xlb_dpmap_ring_read(const struct xlb_dpmaps *m, __u32 svc_id,
+			__u32 *slots, __u32 cap, __u32 *ring_size);
+
+/* Counters, summed over every possible CPU. */
+int xlb_dpmap_reasons(const struct xlb_dpmaps *m, __u64 out[XLB_R_MAX]);
+/* Ids first..first+n-1 into out[0..n-1]. */
+int xlb_dpmap_svc_stats(const struct xlb_dpmaps *m, __u32 first, __u32 n,
+			struct xlb_svc_stats *out);
+int xlb_dpmap_be_stats(const struct xlb_dpmaps *m, __u32 first, __u32 n,
+		       struct xlb_be_stats *out);
+
+/* "passed", "forwarded", ... (enum xlb_reason); NULL when out of range. */
+const char *xlb_reason_name(unsigned int reason);
+
+/*
+ * Calls fn for every connection-table entry (a snapshot-free walk: flows
+ * added or evicted meanwhile may or may not be seen).  A non-zero return
+ * from fn stops the walk and is returned.
+ */
+typedef int (*xlb_flow_fn)(const struct xlb_flow_key *key,
+			   const struct xlb_flow *flow, void *arg);
+int xlb_dpmap_conntrack_walk(const struct xlb_dpmaps *m, xlb_flow_fn fn,
+			     void *arg);
+
+#endif /* XLB_DPMAP_H */

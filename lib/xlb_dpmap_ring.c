@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xlb_dpmap_ring.c - switching a service's Maglev table as a whole.
+ *
+ * Rewriting a live table slot by slot would let packets meet a mix of the
+ * old and the new backend sets (and a new M with old slots).  Instead every
+ * switch builds a complete new inner array, entry 0 = M, and replaces the
+ * outer slot with one update; the kernel frees the old table once no
+ * program still runs with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "xlb_dpmap.h"
+#include "xlb_errmsg.h"
+
+static int check_svc_id(const struct xlb_dpmaps *m, __u32 svc_id)
+{
+	if (svc_id == XLB_ID_NONE || svc_id > m->max_svc_id)
+		return xlb_errmsg_set(-ERANGE,
+				      "service id %u is outside 1..%u", svc_id,
+				      m->max_svc_id);
+	return 0;
+}
+
+/* A new inner table holding M then the slots; returns its fd or -errno. */
+static int ring_create(__u32 svc_id, const __u32 *slots, __u32 ring_size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, co, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 n = ring_size + 1, count = n, i;
+	__u32 *keys, *vals;
+	char name[16];
+	int fd, err = 0;
+
+	/* Named after its service, so bpftool shows whose table it is. */
+	snprintf(name, sizeof(name), "xlb_ring_%u", svc_id);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			    sizeof(__u32), n, &co);
+	if (fd < 0)
+		return xlb_errmsg_set(-errno, "creating a Maglev table of %u "
+				      "entries: %s", n, strerror(errno));
+	keys = malloc(n * sizeof(*keys));
+	vals = malloc(n * sizeof(*vals));
+	if (!keys || !vals) {
+		err = xlb_errmsg_set(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	vals[XLB_RING_SIZE_SLOT] = ring_size;
+	memcpy(vals + 1, slots, ring_size * sizeof(*vals));
+	/* One syscall instead of M + 1. */
+	if (bpf_map_update_batch(fd, keys, vals, &count, &bo))
+		err = xlb_errmsg_set(-errno, "filling the Maglev table of "
+				     "service %u: %s", svc_id, strerror(errno));
+	else if (count != n)
+		err = xlb_errmsg_set(-EIO, "filling the Maglev table of service "
+				     "%u: %u of %u entries written", svc_id,
+				     count, n);
+out:
+	free(keys);
+	free(vals);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int xlb_dpmap_ring_switch(const struct xlb_dpmaps *m, __u32 svc_id,
+			  const __u32 *slots, __u32 ring_size)
+{
+	int fd, err;
+
+	err = check_svc_id(m, svc_id);
+	if (err)
+		return err;
+	if (ring_size == 0 || ring_size > XLB_MAX_RING)
+		return xlb_errmsg_set(-ERANGE, "ring size %u is outside 1..%u",
+				      ring_size, XLB_MAX_RING);
+	fd = ring_create(svc_id, slots, ring_size);
+	if (fd < 0)
+		return fd;
+	/* The switch.  Our fd is only needed for it: the outer map now holds
+	 * the table. */
+	if (bpf_map_update_elem(m->maglev, &svc_id, &fd, BPF_ANY))
+		err = xlb_errmsg_set(-errno, "switching the Maglev table of "
+				     "service %u: %s", svc_id, strerror(errno));
+	close(fd);
+	return err;
+}
+
+int xlb_dpmap_ring_del(const struct xlb_dpmaps *m, __u32 svc_id)
+{
+	int err = check_svc_id(m, svc_id);
+
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(m->maglev, &svc_id))
+		return xlb_errmsg_set(-errno, "removing the Maglev table of "
+				      "service %u: %s", svc_id, strerror(errno));
+	return 0;
+}
+
+/* The fd of the table in force for svc_id (the outer map yields its id). */
+static int ring_open(const struct xlb_dpmaps *m, __u32 svc_id)
+{
+	__u32 id;
+	int fd;
+
+	if (bpf_map_lookup_elem(m->maglev, &svc_id, &id))
+		return xlb_errmsg_set(-errno, "Maglev table of service %u: %s",
+				      svc_id, strerror(errno));
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return xlb_errmsg_set(-errno, "opening Maglev table %u: %s", id,
+				      strerror(errno));
+	return fd;
+}
+
+static int ring_read_slots(int fd, __u32 *slots, __u32 ring_size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 prev = XLB_RING_SIZE_SLOT, next, count = ring_size;
+	__u32 *keys;
+	int err = 0;
+
+	keys = malloc(ring_size * sizeof(*keys));
+	if (!keys)
+		return xlb_errmsg_set(-ENOMEM, "out of memory");
+	/* The batch starts after prev: entries 1..M. */
+	if (bpf_map_lookup_batch(fd, &prev, &next, keys, slots, &count, &bo) &&
+	    errno != ENOENT)
+		err = xlb_errmsg_set(-errno, "reading a Maglev table: %s",
+				     strerror(errno));
+	else if (count != ring_size)
+		err = xlb_errmsg_set(-EIO, "Maglev table holds %u slots, its "
+				     "entry 0 says %u", count, ring_size);
+	free(keys);
+	return err;
+}
+
+int xlb_dpmap_ring_read(const struct xlb_dpmaps *m, __u32 svc_id,
+			__u32 *slots, __u32 cap, __u32 *ring_size)
+{
+	__u32 key = XLB_RING_SIZE_SLOT, size;
+	int fd, err;
+
+	err = check_svc_id(m, svc_id);
+	if (err)
+		return err;
+	fd = ring_open(m, svc_id);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &key, &size))
+		err = xlb_errmsg_set(-errno, "reading the Maglev table of "
+				     "service %u: %s", svc_id, strerror(errno));
+	else if (size > cap)
+		err = xlb_errmsg_set(-ENOSPC, "Maglev table of service %u has "
+				     "%u slots, room for %u", svc_id, size, cap);
+	else if (size)
+		err = ring_read_slots(fd, slots, size);
+	close(fd);
+	if (!err)
+		*ring_size = size;
+	return err;
+}
