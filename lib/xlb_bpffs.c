@@ -77,8 +77,18 @@ int xlb_bpffs_ensure(const char *dir)
 	return 0;
 }
 
-/* Unlinks everything under dir, a bpffs folder, keeping dir itself. */
-static int empty_tree(const char *dir)
+/*
+ * The kernel's preloaded iterators sit at the root of every bpffs mount and
+ * cannot be unlinked; they go away with the mount.
+ */
+static int is_preload_entry(const char *name)
+{
+	return !strcmp(name, "maps.debug") || !strcmp(name, "progs.debug");
+}
+
+/* Unlinks everything under dir, a bpffs folder, keeping dir itself (and
+ * the preloaded entries when dir is a mount root). */
+static int empty_tree(const char *dir, int mount_root)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -90,11 +100,12 @@ static int empty_tree(const char *dir)
 		return xlb_errmsg_set(-errno, "opening %s: %s", dir,
 				      strerror(errno));
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    (mount_root && is_preload_entry(de->d_name)))
 			continue;
 		e = xlb_pin_path(path, sizeof(path), dir, de->d_name);
 		if (!e && de->d_type == DT_DIR) {
-			e = empty_tree(path);
+			e = empty_tree(path, 0);
 			if (!e && rmdir(path))
 				e = xlb_errmsg_set(-errno, "removing %s: %s",
 						   path, strerror(errno));
@@ -141,13 +152,13 @@ int xlb_bpffs_remove(const char *dir)
 	if (xlb_bpffs_is(real) != 1)
 		return xlb_errmsg_set(-ENOTDIR, "pin folder %s is not on a bpffs",
 				      real);
-	err = empty_tree(real);
-	if (err)
-		return err;
 	mounted = is_mount_root(real);
 	if (mounted < 0)
 		return xlb_errmsg_set(mounted, "pin folder %s: %s", real,
 				      strerror(-mounted));
+	err = empty_tree(real, mounted);
+	if (err)
+		return err;
 	if (mounted && umount2(real, MNT_DETACH))
 		return xlb_errmsg_set(-errno, "unmounting the bpffs on %s: %s",
 				      real, strerror(errno));
