@@ -91,7 +91,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPER_OBJS) $(LIBXLB) $(LIB_HDRS) $(BPF_SKEL
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(TEST_HELPER_OBJS) $(LIBXLB) $(LDLIBS) -lcmocka -o $@
 
-$(TEST_HELPER_OBJS): $(wildcard tests/*.h)
+$(TEST_HELPER_OBJS): $(wildcard tests/*.h) $(LIB_HDRS) $(BPF_SKELS)
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests -c $< -o $@
