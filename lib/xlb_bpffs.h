@@ -4,7 +4,9 @@
  *
  * Pins only live on a bpffs.  /sys/fs/bpf is one, but it is not visible
  * everywhere (`ip netns exec` remounts /sys), so a pin folder elsewhere (a
- * test's /run/... folder) gets a bpffs of its own mounted on it.
+ * test's /run/... folder) gets a bpffs of its own mounted on it.  The mount
+ * belongs to the caller's mount namespace: one made from inside `ip netns
+ * exec` (a private namespace) vanishes with that process, pins included.
  * Functions return 0 or a negative errno with xlb_errmsg() set.
  */
 #ifndef XLB_BPFFS_H

@@ -43,7 +43,9 @@ static const char xlbctl_usage[] =
 	"  stats\n"
 	"  conntrack\n"
 	"  unpin\n"
-	"PIN_DIR defaults to " XLB_PIN_DIR_DEFAULT ".\n";
+	"PIN_DIR defaults to " XLB_PIN_DIR_DEFAULT ".  `ip netns exec` hides\n"
+	"/sys/fs/bpf: use a folder elsewhere (xlbctl mounts a bpffs on it) and\n"
+	"run the first load outside the namespace, so the mount outlives it.\n";
 
 struct ctl {
 	const char *pin_dir;
