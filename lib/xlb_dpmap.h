@@ -93,6 +93,23 @@ int xlb_dpmap_backends_read(const struct xlb_dpmaps *m, __u32 first, __u32 n,
  */
 int xlb_dpmap_ring_switch(const struct xlb_dpmaps *m, __u32 svc_id,
 			  const __u32 *slots, __u32 ring_size);
+
+struct xlb_ring_update {
+	__u32 svc_id;
+	const __u32 *slots; /* ring_size backend entry ids */
+	__u32 ring_size;
+};
+
+/*
+ * Switches the tables of n services, each as a whole as above, with one
+ * kernel wait per batch of services instead of one per service (a switch
+ * returns only once no packet can still see the old table, an RCU grace
+ * period).  Everything is validated first; on a later error the updates
+ * before the failing batch are in force and xlb_errmsg() names the service.
+ */
+int xlb_dpmap_rings_switch(const struct xlb_dpmaps *m,
+			   const struct xlb_ring_update *u, size_t n);
+
 /* Removes the table of svc_id (packets then count XLB_R_NO_BACKEND). */
 int xlb_dpmap_ring_del(const struct xlb_dpmaps *m, __u32 svc_id);
 /*

@@ -7,6 +7,11 @@
  * switch builds a complete new inner array, entry 0 = M, and replaces the
  * outer slot with one update; the kernel frees the old table once no
  * program still runs with it.
+ *
+ * The kernel returns from an update of a map-in-map only after an RCU grace
+ * period (no program still sees the old table), some milliseconds each; a
+ * batch update waits once for the whole batch, which is why switching many
+ * services goes through xlb_dpmap_rings_switch().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -73,27 +78,77 @@ out:
 	return fd;
 }
 
+static int check_update(const struct xlb_dpmaps *m,
+			const struct xlb_ring_update *u)
+{
+	int err = check_svc_id(m, u->svc_id);
+
+	if (err)
+		return err;
+	if (u->ring_size == 0 || u->ring_size > XLB_MAX_RING)
+		return xlb_errmsg_set(-ERANGE, "ring size %u of service %u is "
+				      "outside 1..%u", u->ring_size, u->svc_id,
+				      XLB_MAX_RING);
+	return 0;
+}
+
+/* Tables built and switched per batch: bounded so the inner-map fds held
+ * at once stay well below the usual 1024 open files. */
+#define XLB_RING_BATCH 256
+
+/* Builds n (<= XLB_RING_BATCH) tables, then switches them with one outer
+ * batch update.  The fds are only needed for that: the outer map holds the
+ * tables afterwards. */
+static int switch_batch(const struct xlb_dpmaps *m,
+			const struct xlb_ring_update *u, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 keys[XLB_RING_BATCH], i, built, count = n;
+	int fds[XLB_RING_BATCH], err = 0;
+
+	for (built = 0; built < n && !err; built++) {
+		keys[built] = u[built].svc_id;
+		fds[built] = ring_create(u[built].svc_id, u[built].slots,
+					 u[built].ring_size);
+		if (fds[built] < 0)
+			err = fds[built];
+	}
+	if (!err && bpf_map_update_batch(m->maglev, keys, fds, &count, &bo))
+		err = xlb_errmsg_set(-errno, "switching the Maglev table of "
+				     "service %u: %s", keys[count < n ? count : n - 1],
+				     strerror(errno));
+	for (i = 0; i < built; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return err;
+}
+
+int xlb_dpmap_rings_switch(const struct xlb_dpmaps *m,
+			   const struct xlb_ring_update *u, size_t n)
+{
+	size_t i, chunk;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = check_update(m, &u[i]);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < XLB_RING_BATCH ? n - i : XLB_RING_BATCH;
+		err = switch_batch(m, u + i, (__u32)chunk);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int xlb_dpmap_ring_switch(const struct xlb_dpmaps *m, __u32 svc_id,
 			  const __u32 *slots, __u32 ring_size)
 {
-	int fd, err;
+	struct xlb_ring_update u = { svc_id, slots, ring_size };
 
-	err = check_svc_id(m, svc_id);
-	if (err)
-		return err;
-	if (ring_size == 0 || ring_size > XLB_MAX_RING)
-		return xlb_errmsg_set(-ERANGE, "ring size %u is outside 1..%u",
-				      ring_size, XLB_MAX_RING);
-	fd = ring_create(svc_id, slots, ring_size);
-	if (fd < 0)
-		return fd;
-	/* The switch.  Our fd is only needed for it: the outer map now holds
-	 * the table. */
-	if (bpf_map_update_elem(m->maglev, &svc_id, &fd, BPF_ANY))
-		err = xlb_errmsg_set(-errno, "switching the Maglev table of "
-				     "service %u: %s", svc_id, strerror(errno));
-	close(fd);
-	return err;
+	return xlb_dpmap_rings_switch(m, &u, 1);
 }
 
 int xlb_dpmap_ring_del(const struct xlb_dpmaps *m, __u32 svc_id)

@@ -29,7 +29,7 @@
 #include "xlb_hash.h"
 #include "xlb_loader.h"
 
-#define DT_SERVICES 16
+#define DT_SERVICES 300 /* more than one switch batch */
 #define DT_BACKENDS 3000 /* more than one read batch */
 
 struct dt {
@@ -180,7 +180,7 @@ static void test_ring_switch_bounds(void **state)
 	assert_non_null(strstr(xlb_errmsg(), "service id 0"));
 	assert_int_equal(xlb_dpmap_ring_switch(&t->m, DT_SERVICES + 1, slots,
 					       2), -ERANGE);
-	assert_non_null(strstr(xlb_errmsg(), "17"));
+	assert_non_null(strstr(xlb_errmsg(), "301"));
 	assert_int_equal(xlb_dpmap_ring_switch(&t->m, DT_SERVICES, slots, 0),
 			 -ERANGE);
 	assert_int_equal(xlb_dpmap_ring_switch(&t->m, 1, slots,
@@ -188,6 +188,36 @@ static void test_ring_switch_bounds(void **state)
 	assert_non_null(strstr(xlb_errmsg(), "65538"));
 	assert_int_equal(xlb_dpmap_ring_switch(&t->m, DT_SERVICES, slots, 2),
 			 0);
+}
+
+/* Many services at once: each gets its own complete table. */
+static void test_rings_switch_many(void **state)
+{
+	struct dt *t = *state;
+	struct xlb_ring_update u[DT_SERVICES];
+	__u32 slots[DT_SERVICES][5], back[5], size, i, j;
+
+	for (i = 0; i < DT_SERVICES; i++) {
+		for (j = 0; j < 5; j++)
+			slots[i][j] = i * 5 + j;
+		u[i].svc_id = i + 1;
+		u[i].slots = slots[i];
+		u[i].ring_size = i % 2 ? 5 : 3;
+	}
+	/* One bad entry: refused before anything is switched. */
+	u[DT_SERVICES - 1].ring_size = 0;
+	assert_int_equal(xlb_dpmap_rings_switch(&t->m, u, DT_SERVICES), -ERANGE);
+	assert_non_null(strstr(xlb_errmsg(), "service 300"));
+	assert_int_equal(xlb_dpmap_ring_read(&t->m, 1, back, 5, &size), -ENOENT);
+	u[DT_SERVICES - 1].ring_size = 5;
+
+	assert_int_equal(xlb_dpmap_rings_switch(&t->m, u, DT_SERVICES), 0);
+	for (i = 0; i < DT_SERVICES; i++) {
+		assert_int_equal(xlb_dpmap_ring_read(&t->m, i + 1, back, 5,
+						     &size), 0);
+		assert_int_equal(size, u[i].ring_size);
+		assert_memory_equal(back, slots[i], size * sizeof(__u32));
+	}
 }
 
 /* The bit is computed here from the documented rule, not by the library. */
@@ -261,7 +291,7 @@ static void test_service_put_get_del(void **state)
 	assert_int_equal(xlb_dpmap_service_put(&t->m, &key, &svc), -ERANGE);
 	svc.id = DT_SERVICES + 1;
 	assert_int_equal(xlb_dpmap_service_put(&t->m, &key, &svc), -ERANGE);
-	assert_non_null(strstr(xlb_errmsg(), "service id 17"));
+	assert_non_null(strstr(xlb_errmsg(), "service id 301"));
 
 	assert_int_equal(xlb_dpmap_service_del(&t->m, &key), 0);
 	assert_int_equal(xlb_dpmap_service_get(&t->m, &key, &got), -ENOENT);
@@ -516,6 +546,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_ring_switch_writes_whole_table),
 		T(test_ring_switch_bounds),
+		T(test_rings_switch_many),
 		T(test_vip_marker_and_filter_bit),
 		T(test_service_put_get_del),
 		T(test_service_walk),
