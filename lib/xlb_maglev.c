@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * xlb_maglev.c - weighted Maglev tables: the interface, the canonical
- * order of backends and their preference lists.
+ * xlb_maglev.c - weighted Maglev tables: the interface, the preference
+ * lists and the working memory.
  *
  * The build has three steps:
- *   1. copy the rows into a canonical form and sort them by (family, addr,
- *      port): the order the rows arrive in must not matter, and adjacent
- *      equal keys reveal duplicates;  backends of weight 0 are dropped and
- *      the rest grouped into classes of equal weight, heaviest first;
+ *   1. put the backends in a canonical order that does not depend on the
+ *      caller's (xlb_maglev_order.c), rejecting duplicates and dropping
+ *      weight 0;
  *   2. give each backend its preference list (offset, skip) from two fixed
- *      hashes of its key;
+ *      hashes of its (family, addr, port);
  *   3. fill the table in rounds (xlb_maglev_fill.c).
  *
  * All working memory comes from a struct xlb_maglev_scratch, allocated once
@@ -18,11 +17,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "xlb_maglev.h"
+#include "xlb_maglev_internal.h"
 #include "xlb_hash.h" /* after xlb_abi.h, which xlb_maglev.h brings */
-#include "xlb_maglev_fill.h"
 
 /*
  * Seeds of the two preference-list hashes.  They are part of the fleet-wide
@@ -30,37 +27,6 @@
  */
 #define MG_SEED_OFFSET 0x6d676c31U
 #define MG_SEED_SKIP   0x6d676c32U
-
-#define MG_KEY_WORDS 6
-
-/* A backend's identity as words that sort in (family, addr, port) order and
- * hash the same on hosts of either byte order. */
-struct mg_key {
-	__u32 w[MG_KEY_WORDS]; /* family, addr (4 big-endian words), port */
-};
-
-struct mg_row {
-	struct mg_key key;
-	__u32 weight;
-	__u32 id;
-};
-
-struct xlb_maglev_scratch {
-	size_t cap_n;
-	__u32 cap_m;
-	void *per_be; /* cap_n x MG_PER_BE_BYTES, carved by scratch_carve() */
-	void *per_m;  /* free-slot list, then cap_m bytes of used flags */
-	/* carved from per_be */
-	__u64 *heap;
-	struct mg_row *rows;
-	struct mg_cursor *cur;
-	struct mg_class *cls;
-	__u32 *ids;
-};
-
-#define MG_PER_BE_BYTES                                                        \
-	(sizeof(__u64) + sizeof(struct mg_row) + sizeof(struct mg_cursor) +    \
-	 sizeof(struct mg_class) + sizeof(__u32))
 
 int xlb_is_prime(__u32 m)
 {
@@ -76,23 +42,7 @@ int xlb_is_prime(__u32 m)
 	return 1;
 }
 
-static __u32 be_word(const __u8 *b)
-{
-	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
-}
-
-/* IPv4 keys ignore addr bytes 4..15 so stray bytes there cannot make two
- * nodes disagree. */
-static void key_of(const struct xlb_maglev_backend *be, struct mg_key *k)
-{
-	int i;
-
-	k->w[0] = be->family;
-	for (i = 0; i < 4; i++)
-		k->w[1 + i] = (i == 0 || be->family == XLB_FAM_V6) ?
-				      be_word(&be->addr.b[4 * i]) : 0;
-	k->w[5] = be->port;
-}
+/* ---- preference lists --------------------------------------------------- */
 
 /* lookup3's hashword() for the 6 key words. */
 static __u32 key_hash(const struct mg_key *k, __u32 seed)
@@ -125,27 +75,15 @@ void xlb_maglev_perm(const struct xlb_maglev_backend *be, __u32 m,
 {
 	struct mg_key k;
 
-	key_of(be, &k);
+	mg_key_of(be, &k);
 	key_perm(&k, m, offset, skip);
 }
 
-static int key_cmp(const struct mg_key *a, const struct mg_key *b)
-{
-	int i;
-
-	for (i = 0; i < MG_KEY_WORDS; i++)
-		if (a->w[i] != b->w[i])
-			return a->w[i] < b->w[i] ? -1 : 1;
-	return 0;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	return key_cmp(&((const struct mg_row *)a)->key,
-		       &((const struct mg_row *)b)->key);
-}
-
 /* ---- scratch ------------------------------------------------------------ */
+
+#define MG_PER_BE_BYTES                                                        \
+	(sizeof(__u64) + sizeof(struct mg_key) + 2 * sizeof(__u32) +           \
+	 sizeof(struct mg_cursor) + sizeof(struct mg_class) + sizeof(__u32))
 
 struct xlb_maglev_scratch *xlb_maglev_scratch_new(void)
 {
@@ -168,15 +106,23 @@ static void scratch_carve(struct xlb_maglev_scratch *s)
 	size_t n = s->cap_n;
 
 	s->heap = s->per_be;
-	s->rows = (struct mg_row *)(s->heap + n);
-	s->cur = (struct mg_cursor *)(s->rows + n);
+	s->keys = (struct mg_key *)(s->heap + n);
+	s->order = (__u32 *)(s->keys + n);
+	s->tmp = s->order + n;
+	s->cur = (struct mg_cursor *)(s->tmp + n);
 	s->cls = (struct mg_class *)(s->cur + n);
 	s->ids = (__u32 *)(s->cls + n);
 }
 
-static size_t per_m_bytes(__u32 m)
+/* per_m: the free-slot list first (4-byte aligned), then the used flags. */
+static __u32 *scratch_free_slots(const struct xlb_maglev_scratch *s)
 {
-	return (size_t)mg_endgame_slots(m) * sizeof(__u32) + m;
+	return s->per_m;
+}
+
+static __u8 *scratch_used(const struct xlb_maglev_scratch *s)
+{
+	return (__u8 *)s->per_m + mg_endgame_slots(s->cap_m) * sizeof(__u32);
 }
 
 static int scratch_reserve(struct xlb_maglev_scratch *s, size_t n, __u32 m)
@@ -195,7 +141,7 @@ static int scratch_reserve(struct xlb_maglev_scratch *s, size_t n, __u32 m)
 		scratch_carve(s);
 	}
 	if (m > s->cap_m) {
-		void *p = malloc(per_m_bytes(m));
+		void *p = malloc(mg_endgame_slots(m) * sizeof(__u32) + m);
 
 		if (!p)
 			return -ENOMEM;
@@ -204,63 +150,6 @@ static int scratch_reserve(struct xlb_maglev_scratch *s, size_t n, __u32 m)
 		s->cap_m = m;
 	}
 	return 0;
-}
-
-/* ---- canonical order ---------------------------------------------------- */
-
-/* Heavier first, so classes come out ordered by decreasing weight. */
-static int row_cmp_weight(const void *a, const void *b)
-{
-	const struct mg_row *x = a, *y = b;
-
-	if (x->weight != y->weight)
-		return x->weight > y->weight ? -1 : 1;
-	return key_cmp(&x->key, &y->key);
-}
-
-/* Copies the rows into s->rows in key order, rejects duplicates and keeps
- * only those with weight > 0.  Returns how many are kept, or -EINVAL. */
-static long canonical_rows(struct xlb_maglev_scratch *s,
-			   const struct xlb_maglev_backend *bes, size_t n)
-{
-	struct mg_row *rows = s->rows;
-	size_t i, live = 0;
-
-	for (i = 0; i < n; i++) {
-		key_of(&bes[i], &rows[i].key);
-		rows[i].weight = bes[i].weight;
-		rows[i].id = bes[i].id;
-	}
-	qsort(rows, n, sizeof(*rows), row_cmp);
-	for (i = 0; i < n; i++) {
-		if (i && !key_cmp(&rows[i - 1].key, &rows[i].key))
-			return -EINVAL;
-		if (rows[i].weight)
-			rows[live++] = rows[i];
-	}
-	return (long)live;
-}
-
-/* Groups the live rows into classes of equal weight, heaviest first, each
- * in key order; returns the number of classes. */
-static __u32 make_classes(struct xlb_maglev_scratch *s, __u32 live)
-{
-	__u32 i, n_cls = 0;
-
-	for (i = 1; i < live; i++)
-		if (s->rows[i].weight != s->rows[0].weight)
-			break;
-	if (i < live)
-		qsort(s->rows, live, sizeof(*s->rows), row_cmp_weight);
-	for (i = 0; i < live; i++) {
-		if (!i || s->rows[i].weight != s->rows[i - 1].weight) {
-			s->cls[n_cls].first = i;
-			s->cls[n_cls].weight = s->rows[i].weight;
-			n_cls++;
-		}
-		s->cls[n_cls - 1].end = i + 1;
-	}
-	return n_cls;
 }
 
 /* ---- build -------------------------------------------------------------- */
@@ -281,13 +170,16 @@ static int check_args(const struct xlb_maglev_backend *bes, size_t n,
 }
 
 static void prepare_fill(struct xlb_maglev_scratch *s, struct mg_fill *f,
-			 __u32 live, __u32 m, __u32 *table)
+			 const struct xlb_maglev_backend *bes, __u32 live,
+			 __u32 n_cls, __u32 m, __u32 *table)
 {
-	__u32 i, n_cls = make_classes(s, live);
+	__u32 i;
 
 	for (i = 0; i < live; i++) {
-		key_perm(&s->rows[i].key, m, &s->cur[i].next, &s->cur[i].skip);
-		s->ids[i] = s->rows[i].id;
+		__u32 row = s->order[i];
+
+		key_perm(&s->keys[row], m, &s->cur[i].next, &s->cur[i].skip);
+		s->ids[i] = bes[row].id;
 	}
 	*f = (struct mg_fill){
 		.cur = s->cur,
@@ -295,9 +187,8 @@ static void prepare_fill(struct xlb_maglev_scratch *s, struct mg_fill *f,
 		.cls = s->cls,
 		.n_cls = n_cls,
 		.heap = s->heap,
-		.free_slots = s->per_m,
-		.used = (__u8 *)s->per_m +
-			mg_endgame_slots(s->cap_m) * sizeof(__u32),
+		.free_slots = scratch_free_slots(s),
+		.used = scratch_used(s),
 		.table = table,
 		.m = m,
 	};
@@ -308,6 +199,7 @@ int xlb_maglev_build_with(struct xlb_maglev_scratch *s,
 			  __u32 m, __u32 *table)
 {
 	struct mg_fill f;
+	__u32 i, n_cls = 0;
 	long live;
 	int err;
 
@@ -323,10 +215,12 @@ int xlb_maglev_build_with(struct xlb_maglev_scratch *s,
 	err = scratch_reserve(s, n, m);
 	if (err)
 		return err;
-	live = canonical_rows(s, bes, n);
+	for (i = 0; i < n; i++)
+		mg_key_of(&bes[i], &s->keys[i]);
+	live = mg_order(s, bes, (__u32)n, &n_cls);
 	if (live <= 0)
 		return live < 0 ? (int)live : -ENOENT;
-	prepare_fill(s, &f, (__u32)live, m, table);
+	prepare_fill(s, &f, bes, (__u32)live, n_cls, m, table);
 	mg_fill(&f);
 	return 0;
 }

@@ -130,9 +130,11 @@ static double median_us(const struct job *j, enum builder b)
 	return t[RUNS / 2];
 }
 
-/* n IPv4 backends 10.x.y.z:8080 with id i + 1; weight(i) or 1. */
+/* n IPv4 backends 10.x.y.z:8080 with id i + 1; weight(i) or 1; in address
+ * order, or shuffled with a fixed seed. */
 static struct xlb_maglev_backend *make_backends(__u32 n,
-						__u32 (*weight)(__u32 i))
+						__u32 (*weight)(__u32 i),
+						int shuffled)
 {
 	struct xlb_maglev_backend *bes = calloc(n, sizeof(*bes));
 	__u32 i;
@@ -148,6 +150,14 @@ static struct xlb_maglev_backend *make_backends(__u32 n,
 		bes[i].port = 8080;
 		bes[i].weight = weight ? weight(i) : 1;
 		bes[i].id = i + 1;
+	}
+	srand(1);
+	for (i = n; shuffled && i > 1; i--) {
+		__u32 j = (__u32)rand() % i;
+		struct xlb_maglev_backend t = bes[i - 1];
+
+		bes[i - 1] = bes[j];
+		bes[j] = t;
 	}
 	return bes;
 }
@@ -165,13 +175,15 @@ static __u32 weight_one_huge(__u32 i)
 struct bench_case {
 	__u32 m, n;
 	__u32 (*weight)(__u32 i);
+	int shuffled;
 	const char *label;
 };
 
 static int bench_case(const struct bench_case *c,
 		      struct xlb_maglev_scratch *scratch)
 {
-	struct xlb_maglev_backend *bes = make_backends(c->n, c->weight);
+	struct xlb_maglev_backend *bes = make_backends(c->n, c->weight,
+						       c->shuffled);
 	__u32 *table = malloc(c->m * sizeof(*table));
 	struct job j = { bes, c->n, c->m, table, scratch };
 	double base, fresh, reuse;
@@ -188,7 +200,7 @@ static int bench_case(const struct bench_case *c,
 	}
 	printf("maglev_build M=%u N=%u%s: %.0f us (%.2fx textbook fill)",
 	       c->m, c->n, c->label, fresh, fresh / base);
-	if (c->m == 65537 && c->n == 1000 && !c->weight)
+	if (c->m == 65537 && c->n == 1000 && !c->weight && !c->shuffled)
 		printf(", target <= %.0f us, paper %.0f us", TARGET_US,
 		       PAPER_US);
 	printf("\n");
@@ -206,11 +218,12 @@ out:
 int main(void)
 {
 	static const struct bench_case cases[] = {
-		{ 65537, 1000, NULL, "" },
-		{ 16381, 100, NULL, "" },
-		{ 13313, 10, NULL, "" },
-		{ 65537, 1000, weight_1_to_10, " weights 1..10" },
-		{ 65537, 1000, weight_one_huge, " one weight 1e6, rest 1" },
+		{ 65537, 1000, NULL, 0, "" },
+		{ 16381, 100, NULL, 0, "" },
+		{ 13313, 10, NULL, 0, "" },
+		{ 65537, 1000, NULL, 1, " rows shuffled" },
+		{ 65537, 1000, weight_1_to_10, 0, " weights 1..10" },
+		{ 65537, 1000, weight_one_huge, 0, " one weight 1e6, rest 1" },
 	};
 	struct xlb_maglev_scratch *scratch = xlb_maglev_scratch_new();
 	size_t i;
@@ -220,6 +233,8 @@ int main(void)
 		fprintf(stderr, "bench_maglev: out of memory\n");
 		return 1;
 	}
+	printf("median of %d builds after %d warm-up builds, one thread\n",
+	       RUNS, WARMUP);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]) && !err; i++)
 		err = bench_case(&cases[i], scratch);
 	xlb_maglev_scratch_free(scratch);
