@@ -297,3 +297,18 @@ const char *xlb_proto_name(__u8 proto)
 		return "udp";
 	return NULL;
 }
+
+int xlb_service_format(const struct xlb_vip_key *key, char *buf, size_t len)
+{
+	char addr[XLB_ADDR_STRLEN];
+	const char *proto = key->proto ? xlb_proto_name(key->proto) : "any";
+	int n;
+
+	n = xlb_addr_format(&key->addr, key->family, addr, sizeof(addr));
+	if (n < 0)
+		return n;
+	if (!proto)
+		return -EPROTONOSUPPORT;
+	n = snprintf(buf, len, "%s %s %u", addr, proto, ntohs(key->port));
+	return (size_t)n >= len ? -ENOSPC : n;
+}

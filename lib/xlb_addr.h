@@ -31,6 +31,7 @@
 #define XLB_PREFIX_STRLEN (XLB_ADDR_STRLEN + 4)   /* + "/128" */
 #define XLB_ADDRPORT_STRLEN (XLB_ADDR_STRLEN + 8) /* "[" addr "]:65535" */
 #define XLB_MAC_STRLEN 18                         /* "aa:bb:cc:dd:ee:ff" */
+#define XLB_SERVICE_STRLEN (XLB_ADDR_STRLEN + 10) /* addr " tcp 65535" */
 
 /* "192.0.2.1" or "2001:db8::1". */
 int xlb_addr_parse(const char *s, union xlb_addr *addr, __u8 *family);
@@ -69,5 +70,9 @@ int xlb_mac_format(const __u8 mac[6], char *buf, size_t len);
 /* "tcp" / "udp" (any case) <-> IPPROTO_TCP / IPPROTO_UDP. */
 int xlb_proto_parse(const char *s, __u8 *proto);
 const char *xlb_proto_name(__u8 proto); /* NULL for other protocols */
+
+/* A service key as users type it: "198.51.100.1 tcp 80" (proto 0, a VIP
+ * marker: "198.51.100.1 any 0"). */
+int xlb_service_format(const struct xlb_vip_key *key, char *buf, size_t len);
 
 #endif /* XLB_ADDR_H */

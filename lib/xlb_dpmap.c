@@ -144,12 +144,9 @@ int xlb_dpmap_config_set(const struct xlb_dpmaps *m,
 static const char *key_text(const struct xlb_vip_key *key, char *buf,
 			    size_t len)
 {
-	char addr[XLB_ADDR_STRLEN] = "?";
-	const char *proto = xlb_proto_name(key->proto);
-
-	xlb_addr_format(&key->addr, key->family, addr, sizeof(addr));
-	snprintf(buf, len, "%s %s %u", addr, proto ? proto : "any",
-		 (unsigned int)ntohs(key->port));
+	if (xlb_service_format(key, buf, len) < 0)
+		snprintf(buf, len, "(family %u, protocol %u)", key->family,
+			 key->proto);
 	return buf;
 }
 
@@ -157,7 +154,7 @@ int xlb_dpmap_service_put(const struct xlb_dpmaps *m,
 			  const struct xlb_vip_key *key,
 			  const struct xlb_service *svc)
 {
-	char kt[XLB_ADDR_STRLEN + 16];
+	char kt[XLB_SERVICE_STRLEN];
 
 	if (key->proto && (svc->id == XLB_ID_NONE || svc->id > m->max_svc_id))
 		return xlb_errmsg_set(-ERANGE,
@@ -174,7 +171,7 @@ int xlb_dpmap_service_get(const struct xlb_dpmaps *m,
 			  const struct xlb_vip_key *key,
 			  struct xlb_service *svc)
 {
-	char kt[XLB_ADDR_STRLEN + 16];
+	char kt[XLB_SERVICE_STRLEN];
 
 	if (bpf_map_lookup_elem(m->services, key, svc))
 		return xlb_errmsg_set(-errno, "service %s: %s",
@@ -186,7 +183,7 @@ int xlb_dpmap_service_get(const struct xlb_dpmaps *m,
 int xlb_dpmap_service_del(const struct xlb_dpmaps *m,
 			  const struct xlb_vip_key *key)
 {
-	char kt[XLB_ADDR_STRLEN + 16];
+	char kt[XLB_SERVICE_STRLEN];
 
 	if (bpf_map_delete_elem(m->services, key))
 		return xlb_errmsg_set(-errno, "removing service %s: %s",

@@ -17,6 +17,10 @@
 #include "xlb_errmsg.h"
 #include "xlb_loader.h"
 
+/* Room a pin path needs after the folder: "/link_" + an interface name, or
+ * "/" + a map name. */
+#define XLB_PIN_NAME_MAX 32
+
 struct xlb_dp {
 	struct xlb_kern *skel;
 	char pin_dir[PATH_MAX];
@@ -245,7 +249,8 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	struct xlb_dp *dp;
 	int err;
 
-	if (strlen(dir) == 0 || strlen(dir) >= sizeof(dp->pin_dir) - 32)
+	if (strlen(dir) == 0 ||
+	    strlen(dir) >= sizeof(dp->pin_dir) - XLB_PIN_NAME_MAX)
 		return xlb_errmsg_set(-ENAMETOOLONG,
 				      "pin folder '%s': bad length", dir);
 	dp = calloc(1, sizeof(*dp));

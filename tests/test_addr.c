@@ -4,6 +4,7 @@
  * and prints back in its one canonical form; every bad input is rejected
  * with the errno the header promises.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -300,6 +301,31 @@ static void test_proto(void **state)
 	assert_null(xlb_proto_name(0));
 }
 
+static void test_service_format(void **state)
+{
+	struct xlb_vip_key k;
+	char buf[XLB_SERVICE_STRLEN];
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(xlb_addr_parse("2001:db8::10", &k.addr, &k.family), 0);
+	k.proto = IPPROTO_UDP;
+	k.port = htons(53);
+	assert_int_equal(xlb_service_format(&k, buf, sizeof(buf)), 19);
+	assert_string_equal(buf, "2001:db8::10 udp 53");
+	k.proto = 0;
+	k.port = 0;
+	assert_int_equal(xlb_service_format(&k, buf, sizeof(buf)), 18);
+	assert_string_equal(buf, "2001:db8::10 any 0");
+	assert_int_equal(xlb_service_format(&k, buf, 16), -ENOSPC);
+	k.proto = IPPROTO_ICMP;
+	assert_int_equal(xlb_service_format(&k, buf, sizeof(buf)),
+			 -EPROTONOSUPPORT);
+	k.family = 0;
+	assert_int_equal(xlb_service_format(&k, buf, sizeof(buf)),
+			 -EAFNOSUPPORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_addrport_bad),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_proto),
+		cmocka_unit_test(test_service_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -657,27 +657,17 @@ static int find_id_owner(const struct xlb_vip_key *key,
 	return 1;
 }
 
-static int print_key(const struct xlb_vip_key *key, char *buf, size_t len)
-{
-	char addr[XLB_ADDR_STRLEN];
-	const char *proto = xlb_proto_name(key->proto);
-
-	xlb_addr_format(&key->addr, key->family, addr, sizeof(addr));
-	return snprintf(buf, len, "%s %s %u", addr, proto ? proto : "?",
-			ntohs(key->port));
-}
-
 /* The id must be free, or already this service's; the key must not be
  * another id's. */
 static int check_service_id(const struct xlb_dpmaps *m,
 			    const struct svc_spec *sp)
 {
 	struct id_owner o = { .key = &sp->key, .id = sp->id };
-	char kt[XLB_ADDR_STRLEN + 16];
+	char kt[XLB_SERVICE_STRLEN];
 	struct xlb_service cur;
 	int err;
 
-	print_key(&sp->key, kt, sizeof(kt));
+	xlb_service_format(&sp->key, kt, sizeof(kt));
 	err = xlb_dpmap_service_get(m, &sp->key, &cur);
 	if (!err && cur.id != sp->id)
 		return fail("service %s already has id %u, not %u (delete it "
@@ -688,7 +678,7 @@ static int check_service_id(const struct xlb_dpmaps *m,
 	if (err < 0)
 		return fail_lib(err);
 	if (err) {
-		print_key(&o.found, kt, sizeof(kt));
+		xlb_service_format(&o.found, kt, sizeof(kt));
 		return fail("--id %u: already used by service %s", sp->id, kt);
 	}
 	return 0;
@@ -836,13 +826,13 @@ static int vip_in_use(const struct xlb_vip_key *key,
 static int service_remove(const struct xlb_dpmaps *m,
 			  const struct xlb_vip_key *key)
 {
-	char kt[XLB_ADDR_STRLEN + 16];
+	char kt[XLB_SERVICE_STRLEN];
 	struct xlb_service svc;
 	int err;
 
 	err = xlb_dpmap_service_get(m, key, &svc);
 	if (err == -ENOENT) {
-		print_key(key, kt, sizeof(kt));
+		xlb_service_format(key, kt, sizeof(kt));
 		return fail("service %s: no such service", kt);
 	}
 	if (!err)
