@@ -52,8 +52,10 @@ struct {
 /*
  * Shrinks the head back to the length passed in (encapsulation grew it),
  * copies the original bytes back and XORs a per-repetition number into
- * the client's address and port.  With a zero mask that number is 0, so
- * every case runs the same instructions and the restore cancels out.
+ * the client's address and port.  With a zero mask that number is 0 and
+ * the counter stands still (it advances by mask & 1), so every case runs
+ * the same instructions, the restore cancels out, and only new-flow runs
+ * use up the 2^24 distinct clients.
  */
 static __always_inline int bench_restore(struct xdp_md *ctx)
 {
@@ -78,7 +80,8 @@ static __always_inline int bench_restore(struct xdp_md *ctx)
 	seq = bpf_map_lookup_elem(&xlb_bench_seq, &zero);
 	if (!seq)
 		return -1;
-	n = (*seq)++ & xlb_bench_flow_mask;
+	n = *seq & xlb_bench_flow_mask;
+	*seq += xlb_bench_flow_mask & 1;
 	*((__u8 *)data + XLB_BENCH_SADDR_LO) ^= (__u8)(n >> 16);
 	*(__be16 *)(data + XLB_BENCH_SPORT) ^= bpf_htons((__u16)n);
 	return 0;

@@ -462,7 +462,8 @@ static int bench_all(struct pps *p)
 		variants[i].rx = 0;
 	for (r = 0; !err && r < ROUNDS; r++)
 		for (i = 0; !err && i < V_N; i++)
-			err = measure(p, &variants[i], FRAMES, &variants[i].pps[r]);
+			err = measure(p, &variants[i], FRAMES,
+				      &variants[i].pps[r]);
 	return err;
 }
 

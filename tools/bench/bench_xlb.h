@@ -260,7 +260,8 @@ static inline int bench_frame_tcp(struct bench_frame *f, const char *src,
 	memset(f, 0, sizeof(*f));
 	memcpy(eth.ether_dhost, dmac, 6);
 	memcpy(eth.ether_shost, smac, 6);
-	eth.ether_type = htons(sf == XLB_FAM_V4 ? ETHERTYPE_IP : ETHERTYPE_IPV6);
+	eth.ether_type = htons(sf == XLB_FAM_V4 ? ETHERTYPE_IP
+						: ETHERTYPE_IPV6);
 	memcpy(p, &eth, sizeof(eth));
 	p += sizeof(eth);
 	if (sf == XLB_FAM_V4) {
