@@ -122,39 +122,63 @@ static int open_ns(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Creates both namespaces and the veth pair, and keeps them by fd only.
- * Signals wait until the names are gone, so none is left behind. */
-static int lab_create(struct lab *l)
+/* With both names in place: the veth pair, and an fd on each namespace. */
+static int lab_link(struct lab *l, char *gen, char *lb)
 {
-	char gen[32], lb[32], mg[20], ml[20];
+	char mg[XLB_MAC_STRLEN], ml[XLB_MAC_STRLEN];
 	char *veth[] = { "ip", "-n", gen, "link", "add", GEN_IF, "address", mg,
 			 "type", "veth", "peer", "name", LB_IF, "address", ml,
 			 "netns", lb, NULL };
+	int err;
+
+	xlb_mac_format(gen_mac, mg, sizeof(mg));
+	xlb_mac_format(lb_mac, ml, sizeof(ml));
+	err = run_cmd(veth);
+	if (err)
+		return err;
+	l->gen_ns = open_ns(gen);
+	if (l->gen_ns < 0)
+		return l->gen_ns;
+	l->lb_ns = open_ns(lb);
+	return l->lb_ns < 0 ? l->lb_ns : 0;
+}
+
+/* Removes a namespace's name; the namespace lives on while an fd holds
+ * it.  Returns the first error of the two. */
+static int forget(const char *name, int err)
+{
+	int e = ns_cmd("delete", name);
+
+	if (e)
+		fprintf(stderr, "%s: network namespace %s is left behind: "
+			"remove it with `ip netns delete %s`\n", PROG, name,
+			name);
+	return err ? err : e;
+}
+
+/*
+ * Creates both namespaces and the veth pair, and keeps them by fd only.
+ * Every signal waits, in us and in the ip commands (they inherit the
+ * mask), until the names are gone again, so none is left behind.
+ */
+static int lab_create(struct lab *l)
+{
+	char gen[32], lb[32];
 	sigset_t block, old;
 	int err;
 
 	snprintf(gen, sizeof(gen), "xlb-bench-gen-%d", (int)getpid());
 	snprintf(lb, sizeof(lb), "xlb-bench-lb-%d", (int)getpid());
-	xlb_mac_format(gen_mac, mg, sizeof(mg));
-	xlb_mac_format(lb_mac, ml, sizeof(ml));
 	sigfillset(&block);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	err = ns_cmd("add", gen);
 	if (!err) {
 		err = ns_cmd("add", lb);
-		if (!err) {
-			err = run_cmd(veth);
-			l->gen_ns = err ? err : open_ns(gen);
-			l->lb_ns = err ? err : open_ns(lb);
-			ns_cmd("delete", lb);
-		}
-		ns_cmd("delete", gen);
+		if (!err)
+			err = forget(lb, lab_link(l, gen, lb));
+		err = forget(gen, err);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (!err && l->gen_ns < 0)
-		err = l->gen_ns;
-	if (!err && l->lb_ns < 0)
-		err = l->lb_ns;
 	return err;
 }
 
@@ -168,6 +192,7 @@ static int enter(int ns_fd)
 static int link_prepare(const char *ifname)
 {
 	char *up[] = { "ip", "link", "set", "dev", (char *)ifname, "up", NULL };
+	unsigned int ifindex;
 	char path[96];
 	int fd, err;
 
@@ -185,7 +210,8 @@ static int link_prepare(const char *ifname)
 	err = run_cmd(up);
 	if (err)
 		return err;
-	return if_nametoindex(ifname) ? (int)if_nametoindex(ifname) : -errno;
+	ifindex = if_nametoindex(ifname);
+	return ifindex ? (int)ifindex : -errno;
 }
 
 static int prepare_in(int ns_fd, const char *ifname, int *ifindex)
@@ -200,6 +226,8 @@ static int prepare_in(int ns_fd, const char *ifname, int *ifindex)
 	return 0;
 }
 
+/* Back home; closing the last fds on the namespaces removes them, and
+ * with them the veth pair and the programs attached to it. */
 static void lab_close(struct lab *l)
 {
 	if (l->orig_ns >= 0 && enter(l->orig_ns))
