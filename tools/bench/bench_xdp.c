@@ -18,6 +18,7 @@
  * the case is meant to take moved once per packet.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,15 +188,22 @@ static int is_encapsulated(const struct bench_case *c,
 			   const struct bench_frame *out)
 {
 	const __u8 *in = c->frame.b;
-	int v4 = ntohs(*(const __be16 *)(in + 12)) == ETHERTYPE_IP;
-	__u32 outer = v4 ? sizeof(struct iphdr) : sizeof(struct ip6_hdr);
-	/* IPv4 protocol field, IPv6 next header */
-	__u32 proto_off = ETHER_HDR_LEN + (v4 ? 9 : 6);
-	__u8 proto = v4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+	size_t type_off = offsetof(struct ether_header, ether_type);
+	__be16 type;
+	int v4;
+	__u32 outer, proto_off;
+	__u8 proto;
 
+	memcpy(&type, in + type_off, sizeof(type));
+	v4 = ntohs(type) == ETHERTYPE_IP;
+	outer = v4 ? sizeof(struct iphdr) : sizeof(struct ip6_hdr);
+	/* IPv4 protocol field, IPv6 next header */
+	proto_off = ETHER_HDR_LEN + (v4 ? offsetof(struct iphdr, protocol)
+				   : offsetof(struct ip6_hdr, ip6_nxt));
+	proto = v4 ? IPPROTO_IPIP : IPPROTO_IPV6;
 	return out->len == c->frame.len + outer &&
 	       !memcmp(out->b, nh_mac, ETHER_ADDR_LEN) &&
-	       !memcmp(out->b + 12, in + 12, 2) &&
+	       !memcmp(out->b + type_off, in + type_off, 2) &&
 	       out->b[proto_off] == proto &&
 	       (c->flow_mask ||
 		!memcmp(out->b + ETHER_HDR_LEN + outer, in + ETHER_HDR_LEN,

@@ -4,7 +4,8 @@
  * into a freshly loaded object (one IPv4 and one IPv6 TCP service, four
  * backends each, a real Maglev table), the test frames, and pinning to one
  * CPU.  Each benchmark is a single file, so the helpers live here as static
- * inline functions.  They return 0 or a negative errno and print what failed.
+ * inline functions.  They return 0 or a negative errno; the lib/ calls leave
+ * the detail in xlb_errmsg(), which bench_fail() prints.
  */
 #ifndef XLB_BENCH_XLB_H
 #define XLB_BENCH_XLB_H
@@ -140,7 +141,7 @@ static inline int bench_add_service(const struct xlb_dpmaps *m,
 				    __u32 first_be)
 {
 	struct xlb_maglev_backend mb[BENCH_NBACKENDS];
-	static __u32 slots[BENCH_RING];
+	static __u32 slots[BENCH_RING]; /* 64 KiB: not on the stack */
 	struct xlb_service svc = { .id = svc_id };
 	struct xlb_vip_key key = { .proto = IPPROTO_TCP };
 	struct xlb_backend be;
