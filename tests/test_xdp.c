@@ -92,6 +92,23 @@ static void test_ipv6_to_non_vip_passes_untouched(void **state)
 	assert_int_equal(xf_ct_count(&t->f), 0);
 }
 
+/* lbd may leave stale filter bits: such an address is looked up and, not
+ * being a service, passed. */
+static void test_stale_filter_bit_passes_untouched(void **state)
+{
+	struct xt *t = *state;
+	union xlb_addr other = xt_addr(XE_OTHER4);
+	struct pkt in;
+
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	assert_int_equal(xf_set_filter_bit(&t->f, &other, XLB_FAM_V4), 0);
+	xt_tcp(&in, XE_CLIENT4, 40000, XE_OTHER4, 80, 64);
+	run_untouched(t, &in);
+	assert_reasons(&t->f, { XLB_R_NO_SERVICE, 1 });
+	assert_int_equal(xf_ct_count(&t->f), 0);
+}
+
 /* Step 1: malformed IPv4 headers are passed and counted as parse errors. */
 static void test_malformed_ipv4_passes_as_parse_error(void **state)
 {
@@ -118,7 +135,12 @@ static void test_malformed_ipv4_passes_as_parse_error(void **state)
 	in.data[in.l3] = 0x65;   /* IP version 6 in an IPv4 frame */
 	run_untouched(t, &in);
 
-	assert_reasons(&t->f, { XLB_R_PARSE_ERR, 4 });
+	/* The TCP header cut by the total length, padding behind it. */
+	xt_tcp(&in, XE_CLIENT4, 40000, XE_VIP4, 80, 0);
+	in.data[in.l3 + 3] = 20 + 10;
+	run_untouched(t, &in);
+
+	assert_reasons(&t->f, { XLB_R_PARSE_ERR, 5 });
 	assert_int_equal(xf_ct_count(&t->f), 0);
 }
 
@@ -139,7 +161,23 @@ static void test_malformed_ipv6_passes_as_parse_error(void **state)
 	in.data[in.l3] = 0x40;   /* IP version 4 in an IPv6 frame */
 	run_untouched(t, &in);
 
-	assert_reasons(&t->f, { XLB_R_PARSE_ERR, 2 });
+	/* The UDP header cut by the payload length, bytes behind it. */
+	xt_udp(&in, XE_CLIENT6, 5353, XE_VIP6, 53, 40);
+	in.data[in.l3 + 4] = 0;
+	in.data[in.l3 + 5] = 6;
+	run_untouched(t, &in);
+
+	/* A hop-by-hop header running past the payload length (but not past
+	 * the frame) in front of a protocol that is no service's. */
+	xt_ip_hdr(&in, XE_CLIENT6, XE_VIP6, PKT_NH_HOPOPTS);
+	pkt_bytes(&in, "\x2f\x01\x01\x0c", 4); /* next: GRE; 16 bytes */
+	pkt_pattern(&in, 4, 0);
+	pkt_done(&in);              /* payload length 8 */
+	pkt_pad(&in, 8);
+	memset(in.data + in.l3 + 44, 0, 4);
+	run_untouched(t, &in);
+
+	assert_reasons(&t->f, { XLB_R_PARSE_ERR, 4 });
 	assert_int_equal(xf_ct_count(&t->f), 0);
 }
 
@@ -256,6 +294,34 @@ static void test_vlan_tag_kept_on_encapsulation(void **state)
 	assert_ct(t, &k, BE_D, h);
 	assert_svc(t, SVC, 1, in.len, 1, 0);
 	assert_be(t, BE_D, 1, in.len);
+}
+
+/* The tag stays in front of an IPv6 outer header, its EtherType 0x86dd. */
+static void test_vlan_tag_kept_for_ipv6_backend(void **state)
+{
+	struct xt *t = *state;
+	struct pkt_eth eth = xe_eth_in();
+	struct pkt_ipv6 ip = xt_ip6(XE_CLIENT6, XE_VIP6);
+	struct xlb_flow_key k;
+	struct pkt in;
+	__u32 h;
+
+	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
+	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_table_all(t, SVC6, BE_6A);
+	eth.vlan = true;
+	eth.vlan_tci = 0x0fff;
+	pkt_init(&in);
+	pkt_eth(&in, &eth, PKT_ETH_P_IPV6);
+	pkt_ipv6(&in, &ip, IPPROTO_TCP);
+	pkt_tcp(&in, 40002, 80);
+	pkt_pattern(&in, 40, 2);
+	pkt_done(&in);
+	h = xt_flow(&in, &k, 0);
+
+	run_fwd(t, &in, BE_6A, h);
+	assert_reasons(&t->f, { XLB_R_FORWARDED, 1 });
+	assert_ct(t, &k, BE_6A, h);
 }
 
 /* Ethernet padding after a short IP packet stays as trailing bytes and
@@ -1041,6 +1107,47 @@ static void test_icmp_error_quoting_non_vip_passes(void **state)
 	assert_reasons(&t->f, { XLB_R_ICMP_UNMATCHED, 1 });
 }
 
+/* An ICMPv6 quote must have TCP/UDP right after the fixed header. */
+static void test_icmpv6_error_quoting_extension_headers_passes(void **state)
+{
+	struct xt *t = *state;
+	struct pkt_eth eth = xe_eth_in();
+	struct pkt_ipv6 ip = xt_ip6(XE_VIP6, XE_CLIENT6);
+	struct pkt q, err;
+
+	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
+	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_table_all(t, SVC6, BE_6A);
+	ip.n_ext = 1;
+	ip.ext[0] = (struct pkt_ipv6_ext){ PKT_NH_DSTOPTS, 8 };
+	pkt_init(&q);
+	pkt_eth(&q, &eth, PKT_ETH_P_IPV6);
+	pkt_ipv6(&q, &ip, IPPROTO_TCP);
+	pkt_tcp(&q, 80, 40110);
+	pkt_pattern(&q, 32, 14);
+	pkt_done(&q);
+	icmp_error(&err, 2, 0, 1280, &q, 1000);
+
+	run_untouched(t, &err);
+	assert_reasons(&t->f, { XLB_R_ICMP_UNMATCHED, 1 });
+	assert_be(t, BE_6A, 0, 0);
+}
+
+/* The quoted flow's VIP has no service for its port: not ours either. */
+static void test_icmp_error_for_port_without_service_passes(void **state)
+{
+	struct xt *t = *state;
+	struct pkt q, err;
+
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	answer(&q, IPPROTO_TCP, XE_VIP4, 8443, XE_CLIENT4, 40120);
+	icmp_error(&err, 3, 4, 1400, &q, 28);
+
+	run_untouched(t, &err);
+	assert_reasons(&t->f, { XLB_R_ICMP_UNMATCHED, 1 });
+}
+
 static void test_icmp_echo_to_vip_answered(void **state)
 {
 	struct xt *t = *state;
@@ -1223,6 +1330,46 @@ static void test_ipv6_later_fragment_follows_first(void **state)
 	check_later_fragment_follows_first(*state, XE_VIP6, SVC6);
 }
 
+/* RFC 8200: a destination-options header may sit in the fragmentable part,
+ * behind the fragment header.  The later fragment still follows the first. */
+static void test_ipv6_later_fragment_follows_first_with_dest_options(
+	void **state)
+{
+	struct xt *t = *state;
+	struct pkt_eth eth = xe_eth_in();
+	struct pkt_ipv6 ip = xt_ip6(XE_CLIENT6, XE_VIP6);
+	struct xlb_flow_key k;
+	struct pkt whole, cut, first, later;
+	__u32 h;
+
+	dns_service(t, XE_VIP6, SVC6);
+	ip.n_ext = 1;
+	ip.ext[0] = (struct pkt_ipv6_ext){ PKT_NH_DSTOPTS, 8 };
+	pkt_init(&whole);
+	pkt_eth(&whole, &eth, PKT_ETH_P_IPV6);
+	pkt_ipv6(&whole, &ip, IPPROTO_UDP);
+	pkt_udp(&whole, 5353, 53);
+	pkt_pattern(&whole, FRAG_DATA, 15);
+	pkt_done(&whole);
+	h = xt_flow(&whole, &k, 0);
+	/* Fragment behind the fixed header: the options travel in the first
+	 * fragment, after the fragment header. */
+	cut = whole;
+	cut.l4 = cut.l3 + 40;
+	cut.nh_off = cut.l3 + 6;
+	cut.l4_proto = PKT_NH_DSTOPTS;
+	pkt_fragment6(&first, &cut, 0, FRAG_SPLIT, true, FRAG6_ID);
+	pkt_fragment6(&later, &cut, FRAG_SPLIT, 8 + 8 + FRAG_DATA - FRAG_SPLIT,
+		      false, FRAG6_ID);
+
+	run_fwd(t, &first, BE_A, h);
+	assert_ct(t, &k, BE_A, h);
+	xt_table_all(t, SVC6, BE_B);
+	run_fwd(t, &later, BE_A, h);
+	assert_reasons(&t->f, { XLB_R_FORWARDED, 1 }, { XLB_R_FRAG_FIRST, 1 },
+		       { XLB_R_FRAG_TRACKED, 1 });
+}
+
 static void check_later_fragment_untracked(struct xt *t, const char *vip,
 					   __u32 svc)
 {
@@ -1329,12 +1476,14 @@ int main(void)
 		T(test_second_vlan_tag_passes_untouched),
 		T(test_ipv4_to_non_vip_passes_untouched),
 		T(test_ipv6_to_non_vip_passes_untouched),
+		T(test_stale_filter_bit_passes_untouched),
 		T(test_malformed_ipv4_passes_as_parse_error),
 		T(test_malformed_ipv6_passes_as_parse_error),
 		T(test_ipv4_in_ipv4_copies_tos_and_df),
 		T(test_ipv4_in_ipv4_without_df_has_no_df),
 		T(test_outer_ipv4_source_per_flow_within_prefix),
 		T(test_vlan_tag_kept_on_encapsulation),
+		T(test_vlan_tag_kept_for_ipv6_backend),
 		T(test_ethernet_padding_kept_after_inner_packet),
 		T(test_ipv6_in_ipv6_copies_traffic_class_sets_flow_label),
 		T(test_ipv4_in_ipv6_for_ipv6_backend),
@@ -1368,6 +1517,8 @@ int main(void)
 		T(test_icmpv6_dest_unreachable_routed),
 		T(test_icmpv6_time_exceeded_routed),
 		T(test_icmp_error_quoting_non_vip_passes),
+		T(test_icmpv6_error_quoting_extension_headers_passes),
+		T(test_icmp_error_for_port_without_service_passes),
 		T(test_icmp_echo_to_vip_answered),
 		T(test_icmpv6_echo_to_vip_answered),
 		T(test_icmp_echo_passes_when_disabled),
@@ -1375,6 +1526,7 @@ int main(void)
 		T(test_ipv6_first_fragment_forwarded_and_tracked),
 		T(test_later_fragment_follows_first),
 		T(test_ipv6_later_fragment_follows_first),
+		T(test_ipv6_later_fragment_follows_first_with_dest_options),
 		T(test_later_fragment_without_first_dropped),
 		T(test_ipv6_later_fragment_without_first_dropped),
 		T(test_later_fragment_not_for_vip_passes),
