@@ -120,7 +120,7 @@ struct xlb_frag_key {
 	union xlb_addr src;
 	union xlb_addr dst;
 	__u32 id; /* IPv4 id (16 bits) or IPv6 fragment id, host order */
-	__u8 proto;
+	__u8 proto; /* IPv4 protocol; IPv6: the fragment header's next header */
 	__u8 family;
 	__u16 pad;
 };

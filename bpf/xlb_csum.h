@@ -28,6 +28,12 @@ static __always_inline __u16 xlb_ip4_hdr_csum(const struct iphdr *iph)
 	return xlb_csum_fold(sum);
 }
 
+/* The 16-bit word that bytes hi, lo form as they sit in the packet. */
+static __always_inline __u16 xlb_word16(__u8 hi, __u8 lo)
+{
+	return bpf_htons(((__u16)hi << 8) | lo);
+}
+
 /* RFC 1624 eqn. 3: update a checksum for one 16-bit word changing. */
 static __always_inline void xlb_csum_replace16(__u16 *csum, __u16 old,
 					       __u16 new)

@@ -54,28 +54,31 @@ static __always_inline int xlb_echo_reply(void *data, void *end,
 					  const struct xlb_config *cfg)
 {
 	__u32 l3 = pkt->l3_off, l4 = pkt->l4_off;
-	__u16 *type_word, old;
+	__u8 *icmp;
+	__u16 old;
 
 	if (l3 > XLB_ETH_HLEN + XLB_VLAN_HLEN || l4 > XLB_MAX_L4_OFF)
 		return -1;
-	type_word = data + l4;
-	if ((void *)type_word + XLB_ICMP_HLEN > end ||
+	icmp = data + l4;
+	if ((void *)icmp + XLB_ICMP_HLEN > end ||
 	    data + sizeof(struct ethhdr) > end)
 		return -1;
 	xlb_swap_macs(data);
-	old = *type_word;
+	/* Words are composed from their bytes, never re-read through a cast
+	 * after a byte store (the compiler may assume the two don't alias). */
+	old = xlb_word16(icmp[0], icmp[1]);
 	if (pkt->flow.family == XLB_FAM_V4) {
 		struct iphdr *iph = data + l3;
-		__u16 *ttl_word = (__u16 *)&iph->ttl, old_ttl;
 
 		if ((void *)(iph + 1) > end)
 			return -1;
 		iph->saddr = pkt->flow.dst.v4;
 		iph->daddr = pkt->flow.src.v4;
-		old_ttl = *ttl_word;
+		xlb_csum_replace16(&iph->check,
+				   xlb_word16(iph->ttl, iph->protocol),
+				   xlb_word16(cfg->ttl, iph->protocol));
 		iph->ttl = cfg->ttl;
-		xlb_csum_replace16(&iph->check, old_ttl, *ttl_word);
-		*(__u8 *)type_word = XLB_ICMP_ECHOREPLY;
+		icmp[0] = XLB_ICMP_ECHOREPLY;
 	} else {
 		struct ipv6hdr *ip6 = data + l3;
 
@@ -84,9 +87,10 @@ static __always_inline int xlb_echo_reply(void *data, void *end,
 		__builtin_memcpy(&ip6->saddr, &pkt->flow.dst, sizeof(ip6->saddr));
 		__builtin_memcpy(&ip6->daddr, &pkt->flow.src, sizeof(ip6->daddr));
 		ip6->hop_limit = cfg->ttl;
-		*(__u8 *)type_word = XLB_ICMP6_ECHO_REPLY;
+		icmp[0] = XLB_ICMP6_ECHO_REPLY;
 	}
-	xlb_csum_replace16(type_word + 1, old, *type_word);
+	xlb_csum_replace16((__u16 *)(icmp + 2), old,
+			   xlb_word16(icmp[0], icmp[1]));
 	return 0;
 }
 

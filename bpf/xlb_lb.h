@@ -233,7 +233,7 @@ static __always_inline void xlb_track_frag(const struct xlb_pkt *pkt,
 {
 	struct xlb_frag_key key = {
 		.src = pkt->flow.src, .dst = pkt->flow.dst, .id = pkt->frag_id,
-		.proto = pkt->flow.proto, .family = pkt->flow.family,
+		.proto = pkt->frag_proto, .family = pkt->flow.family,
 	};
 	struct xlb_frag val = {
 		.svc_id = d->svc_id, .backend_id = d->be_id, .hash = d->hash,
@@ -251,7 +251,7 @@ static __always_inline int xlb_later_frag(struct xdp_md *ctx,
 {
 	struct xlb_frag_key key = {
 		.src = pkt->flow.src, .dst = pkt->flow.dst, .id = pkt->frag_id,
-		.proto = pkt->flow.proto, .family = pkt->flow.family,
+		.proto = pkt->frag_proto, .family = pkt->flow.family,
 	};
 	struct xlb_dest d = { .reason = XLB_R_FRAG_TRACKED, .may_reply = 1 };
 	struct xlb_backend *be;

@@ -56,7 +56,9 @@ struct xlb_pkt {
 	__u8 tos;        /* IPv4 TOS / IPv6 traffic class: DSCP and ECN */
 	__u8 df;         /* may not be fragmented (always for IPv6) */
 	__u8 frag;       /* enum xlb_frag_kind */
-	__u8 pad;
+	__u8 frag_proto; /* what every fragment names as its payload: the
+			  * IPv4 protocol, or the IPv6 fragment header's
+			  * next header (the same in first and later) */
 };
 
 struct xlb_vlan_hdr {
@@ -110,6 +112,7 @@ static __always_inline int xlb_parse_ipv4(void *data, void *end,
 	frag_off = bpf_ntohs(iph->frag_off);
 	pkt->df = !!(frag_off & XLB_IP_DF);
 	pkt->frag_id = bpf_ntohs(iph->id);
+	pkt->frag_proto = iph->protocol;
 	if (frag_off & XLB_IP_OFFMASK)
 		pkt->frag = XLB_FRAG_LATER;
 	else if (frag_off & XLB_IP_MF)
@@ -159,6 +162,7 @@ static __always_inline int xlb_parse_ipv6_ext(void *data, void *end,
 			off += sizeof(*fh);
 			fo = bpf_ntohs(fh->frag_off);
 			pkt->frag_id = bpf_ntohl(fh->id);
+			pkt->frag_proto = fh->nexthdr;
 			if (fo & 0xfff8) {
 				pkt->frag = XLB_FRAG_LATER;
 				break;
