@@ -109,10 +109,15 @@ struct xlb_flow_key {
 };
 
 /* xlb_conntrack value.  The flow hash is kept so established packets need
- * not rehash for the per-flow outer source and IPv6 flow label. */
+ * not rehash for the per-flow outer source and IPv6 flow label.  svc_id lets
+ * an established packet skip the service lookup: the entry is trusted only
+ * while its backend entry still belongs to that service (ids of removed
+ * entries must not be handed out again at once: see lbd's id allocator). */
 struct xlb_flow {
 	__u32 backend_id;
 	__u32 hash;
+	__u32 svc_id;
+	__u32 pad;
 };
 
 /* xlb_frags key: one IP datagram being fragmented. */

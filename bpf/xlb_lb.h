@@ -118,51 +118,58 @@ static __always_inline struct xlb_backend *xlb_maglev_pick(__u32 svc_id,
 	return be;
 }
 
-/* A connection-table entry still usable: its backend entry belongs to this
- * service and keeps existing flows (active or draining). */
+/* A connection-table entry still usable: its backend entry still belongs
+ * to the entry's service and keeps existing flows (active or draining). */
 static __always_inline struct xlb_backend *
-xlb_ct_backend(const struct xlb_flow *ct, __u32 svc_id)
+xlb_ct_backend(const struct xlb_flow *ct)
 {
 	__u32 id = ct->backend_id;
 	struct xlb_backend *be = bpf_map_lookup_elem(&xlb_backends, &id);
 
-	if (!be || be->svc_id != svc_id)
+	if (!be || be->svc_id != ct->svc_id)
 		return NULL;
 	if (be->state != XLB_BE_ACTIVE && be->state != XLB_BE_DRAIN)
 		return NULL;
 	return be;
 }
 
-/*
- * The backend for a flow: the connection table first, then Maglev.  With
- * `remember` the Maglev choice is stored (new flows); ICMP errors look up
- * without inserting.  Returns NULL when the service has no usable slot.
- */
+/* The connection table's backend for a flow, or NULL (rescheduling counted
+ * when an entry existed but is no longer usable). */
 static __always_inline struct xlb_backend *
-xlb_pick(const struct xlb_flow_key *fk, const struct xlb_service *svc,
-	 struct xlb_flow *out, int remember, int *is_new)
+xlb_ct_pick(const struct xlb_flow_key *fk, struct xlb_flow *out)
 {
 	struct xlb_backend *be;
 	struct xlb_flow *ct;
 
 	ct = bpf_map_lookup_elem(&xlb_conntrack, fk);
-	if (ct) {
-		be = xlb_ct_backend(ct, svc->id);
-		if (be) {
-			*out = *ct;
-			xlb_count(XLB_R_CT_HIT);
-			return be;
-		}
+	if (!ct)
+		return NULL;
+	be = xlb_ct_backend(ct);
+	if (!be) {
 		xlb_count(XLB_R_CT_RESCHED);
+		return NULL;
 	}
+	*out = *ct;
+	xlb_count(XLB_R_CT_HIT);
+	return be;
+}
+
+/* Maglev's backend for a flow of svc; with `remember` (new flows, not ICMP
+ * errors) the choice is stored in the connection table. */
+static __always_inline struct xlb_backend *
+xlb_maglev_flow(const struct xlb_flow_key *fk, const struct xlb_service *svc,
+		struct xlb_flow *out, int remember)
+{
+	struct xlb_backend *be;
+
+	out->svc_id = svc->id;
+	out->pad = 0;
 	out->hash = xlb_flow_hash(&fk->src, &fk->dst, fk->sport, fk->dport,
 				  fk->proto, fk->family,
 				  svc->flags & XLB_SVC_F_HASH_SRC);
 	be = xlb_maglev_pick(svc->id, out->hash, &out->backend_id);
-	if (be && remember) {
+	if (be && remember)
 		bpf_map_update_elem(&xlb_conntrack, fk, out, BPF_ANY);
-		*is_new = 1;
-	}
 	return be;
 }
 
@@ -292,8 +299,10 @@ static __always_inline int xlb_route_icmp_error(struct xdp_md *ctx,
 	svc = xlb_service_lookup(&fk.dst, fk.family, fk.proto, fk.dport);
 	if (!svc)
 		return xlb_pass(XLB_R_ICMP_UNMATCHED);
+	be = xlb_ct_pick(&fk, &fl);
+	if (!be || fl.svc_id != svc->id)
+		be = xlb_maglev_flow(&fk, svc, &fl, 0);
 	d.svc_id = svc->id;
-	be = xlb_pick(&fk, svc, &fl, 0, &d.new_flow);
 	if (!be) {
 		xlb_account_svc(d.svc_id, pkt->frame_len, 0, 1);
 		return xlb_drop(XLB_R_NO_BACKEND);
@@ -345,16 +354,22 @@ static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 
 	if (xlb_parse_ports(data, end, pkt))
 		return xlb_pass(XLB_R_PARSE_ERR);
-	svc = xlb_service_lookup(&pkt->flow.dst, pkt->flow.family,
-				 pkt->flow.proto, pkt->flow.dport);
-	if (!svc)
-		return xlb_pass(XLB_R_NO_SERVICE);
-	d.svc_id = svc->id;
-	be = xlb_pick(&pkt->flow, svc, &fl, 1, &d.new_flow);
+	/* Established flows are found without the service lookup: the entry
+	 * names its service, and its backend entry vouches it still exists. */
+	be = xlb_ct_pick(&pkt->flow, &fl);
 	if (!be) {
-		xlb_account_svc(d.svc_id, pkt->frame_len, 0, 1);
-		return xlb_drop(XLB_R_NO_BACKEND);
+		svc = xlb_service_lookup(&pkt->flow.dst, pkt->flow.family,
+					 pkt->flow.proto, pkt->flow.dport);
+		if (!svc)
+			return xlb_pass(XLB_R_NO_SERVICE);
+		be = xlb_maglev_flow(&pkt->flow, svc, &fl, 1);
+		if (!be) {
+			xlb_account_svc(svc->id, pkt->frame_len, 0, 1);
+			return xlb_drop(XLB_R_NO_BACKEND);
+		}
+		d.new_flow = 1;
 	}
+	d.svc_id = fl.svc_id;
 	d.be_id = fl.backend_id;
 	d.hash = fl.hash;
 	if (pkt->frag == XLB_FRAG_FIRST)
