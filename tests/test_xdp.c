@@ -21,8 +21,6 @@
 #include "pkt.h"
 #include "xdp_case.h"
 
-#define IPPROTO_GRE_ 47
-
 /* ==== parsing and passing ================================================ */
 
 static void test_non_ip_frame_passes_untouched(void **state)
@@ -531,7 +529,7 @@ static void test_vip_without_service_for_port_passes(void **state)
 	run_untouched(t, &in);
 	xt_udp(&in, XE_CLIENT4, 40006, XE_VIP4, 80, 10);  /* other proto */
 	run_untouched(t, &in);
-	xt_ip_hdr(&in, XE_CLIENT4, XE_VIP4, IPPROTO_GRE_); /* neither */
+	xt_ip_hdr(&in, XE_CLIENT4, XE_VIP4, IPPROTO_GRE); /* neither */
 	pkt_pattern(&in, 24, 7);
 	pkt_done(&in);
 	run_untouched(t, &in);
@@ -1406,6 +1404,21 @@ static void check_later_fragment_not_for_vip(struct xt *t, const char *vip,
 	assert_int_equal(xf_frag_count(&t->f), 0);
 }
 
+/* A stale filter bit: the marker lookup decides the address is no VIP. */
+static void test_later_fragment_stale_filter_bit_passes(void **state)
+{
+	struct xt *t = *state;
+	union xlb_addr other = xt_addr(XE_OTHER4);
+	struct pkt first, later;
+
+	dns_service(t, XE_VIP4, SVC2);
+	assert_int_equal(xf_set_filter_bit(&t->f, &other, XLB_FAM_V4), 0);
+	fragments(&first, &later, XE_OTHER4);
+	run_untouched(t, &later);
+	assert_int_equal(xf_reason(&t->f, XLB_R_FRAG_UNTRACKED), 0);
+	assert_int_equal(xf_frag_count(&t->f), 0);
+}
+
 static void test_later_fragment_not_for_vip_passes(void **state)
 {
 	check_later_fragment_not_for_vip(*state, XE_VIP4, XE_OTHER4, SVC2);
@@ -1418,7 +1431,8 @@ static void test_ipv6_later_fragment_not_for_vip_passes(void **state)
 
 /* ==== counters ================================================================= */
 
-/* A mix of traffic: every per-CPU counter sums to what was sent. */
+/* A mix of traffic, sent from both CPUs in turn: every per-CPU counter
+ * sums to what was sent. */
 static void test_counters_match_traffic(void **state)
 {
 	static const size_t x_sizes[3] = { 100, 600, 1000 };
@@ -1433,7 +1447,9 @@ static void test_counters_match_traffic(void **state)
 	xt_table_abcd(t, SVC);
 	xt_service(t, XE_VIP4, IPPROTO_TCP, 8080, SVC2, 0); /* no table */
 
+	assert_true(t->f.ncpus >= 2); /* the machine this suite runs on */
 	for (i = 0; i < 3; i++) { /* flow x: 3 packets */
+		assert_int_equal(xf_pin_cpu(i % 2), 0);
 		xt_tcp(&p, XE_CLIENT4, 45000, XE_VIP4, 80, x_sizes[i]);
 		be = xt_pick(t, SVC, xt_flow(&p, &kx, 0));
 		run(t, &p, XDP_TX);
@@ -1442,6 +1458,7 @@ static void test_counters_match_traffic(void **state)
 		svc_bytes += p.len;
 	}
 	for (i = 0; i < 2; i++) { /* flow y: 2 packets */
+		assert_int_equal(xf_pin_cpu(i % 2), 0);
 		xt_tcp(&p, "198.51.100.200", 45001, XE_VIP4, 80, 10 + i);
 		be = xt_pick(t, SVC, xt_flow(&p, &ky, 0));
 		run(t, &p, XDP_TX);
@@ -1461,6 +1478,8 @@ static void test_counters_match_traffic(void **state)
 	assert_reasons(&t->f, { XLB_R_FORWARDED, 5 }, { XLB_R_CT_HIT, 3 },
 		       { XLB_R_NO_BACKEND, 2 }, { XLB_R_PASSED, 1 },
 		       { XLB_R_NO_SERVICE, 1 });
+	assert_int_equal(xf_reason_on_cpu(&t->f, XLB_R_FORWARDED, 0), 3);
+	assert_int_equal(xf_reason_on_cpu(&t->f, XLB_R_FORWARDED, 1), 2);
 	assert_svc(t, SVC, 5, svc_bytes, 2, 0);
 	assert_svc(t, SVC2, 2, 2 * p_len_8080, 0, 2);
 	for (i = BE_A; i <= BE_D; i++)
@@ -1530,6 +1549,7 @@ int main(void)
 		T(test_later_fragment_without_first_dropped),
 		T(test_ipv6_later_fragment_without_first_dropped),
 		T(test_later_fragment_not_for_vip_passes),
+		T(test_later_fragment_stale_filter_bit_passes),
 		T(test_ipv6_later_fragment_not_for_vip_passes),
 		T(test_counters_match_traffic),
 	};

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ int xf_open(struct xf *f)
 	int err;
 
 	memset(f, 0, sizeof(*f));
+	if (sched_getaffinity(0, sizeof(f->cpus), &f->cpus))
+		return -errno;
 	f->ncpus = libbpf_num_possible_cpus();
 	if (f->ncpus <= 0)
 		return f->ncpus ? f->ncpus : -EINVAL;
@@ -65,6 +68,7 @@ void xf_close(struct xf *f)
 {
 	xlb_kern__destroy(f->skel);
 	f->skel = NULL;
+	sched_setaffinity(0, sizeof(f->cpus), &f->cpus);
 }
 
 int xf_set_config(struct xf *f, const struct xlb_config *cfg)
@@ -212,6 +216,29 @@ __u64 xf_reason(struct xf *f, enum xlb_reason r)
 	__u64 sum;
 
 	return percpu_sum(f, FD(f, xlb_stats), r, &sum, 1) ? ~0ULL : sum;
+}
+
+__u64 xf_reason_on_cpu(struct xf *f, enum xlb_reason r, int cpu)
+{
+	__u64 *vals = calloc((size_t)f->ncpus, sizeof(__u64));
+	__u64 v = ~0ULL;
+
+	if (!vals)
+		return v;
+	if (cpu < f->ncpus &&
+	    !bpf_map_lookup_elem(FD(f, xlb_stats), &(__u32){ r }, vals))
+		v = vals[cpu];
+	free(vals);
+	return v;
+}
+
+int xf_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 int xf_svc_stats(struct xf *f, __u32 id, struct xlb_svc_stats *sum)

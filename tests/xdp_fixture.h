@@ -12,6 +12,7 @@
 #define XLB_TESTS_XDP_FIXTURE_H
 
 #include <linux/types.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include "xlb_abi.h"
@@ -31,6 +32,7 @@ struct xf {
 	struct xlb_kern *skel;
 	int prog_fd;
 	int ncpus;
+	cpu_set_t cpus; /* the thread's CPUs at open, restored at close */
 };
 
 /* Opens and loads a fresh copy of the program and its maps. */
@@ -64,6 +66,11 @@ int xf_run(struct xf *f, const void *in, __u32 in_len, void *out,
 __u64 xf_reason(struct xf *f, enum xlb_reason r);
 int xf_svc_stats(struct xf *f, __u32 id, struct xlb_svc_stats *sum);
 int xf_be_stats(struct xf *f, __u32 id, struct xlb_be_stats *sum);
+/* One CPU's share of a reason counter. */
+__u64 xf_reason_on_cpu(struct xf *f, enum xlb_reason r, int cpu);
+/* Runs the calling thread (and so BPF_PROG_TEST_RUN) on one CPU until
+ * xf_close(). */
+int xf_pin_cpu(int cpu);
 /* Zeroes every reason, service and backend counter. */
 int xf_reset_counters(struct xf *f);
 
