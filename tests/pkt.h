@@ -81,7 +81,7 @@ struct pkt {
 	int family;          /* 4 or 6 once an IP header is built, else 0 */
 	struct pkt_ipv4 ip4; /* as built (family 4) */
 	struct pkt_ipv6 ip6; /* as built (family 6) */
-	size_t nh_off;       /* IPv6: the next-header byte naming the upper layer */
+	size_t nh_off;       /* IPv6: the next-header byte naming the L4 */
 	size_t l4;           /* offset of the upper-layer header, 0 if none */
 	uint8_t l4_proto;
 	size_t ip_end;       /* end of the IP packet; padding may follow */

@@ -21,7 +21,7 @@
 #include "pkt.h"
 #include "xdp_case.h"
 
-/* ==== parsing and passing ================================================ */
+/* ==== parsing and passing ================================================= */
 
 static void test_non_ip_frame_passes_untouched(void **state)
 {
@@ -179,7 +179,7 @@ static void test_malformed_ipv6_passes_as_parse_error(void **state)
 	assert_int_equal(xf_ct_count(&t->f), 0);
 }
 
-/* ==== encapsulation ======================================================== */
+/* ==== encapsulation ======================================================= */
 
 static void test_ipv4_in_ipv4_copies_tos_and_df(void **state)
 {
@@ -471,7 +471,7 @@ static void test_ipv6_extension_headers_before_tcp(void **state)
 	assert_reasons(&t->f, { XLB_R_FORWARDED, 8 });
 }
 
-/* ==== services ============================================================= */
+/* ==== services ============================================================ */
 
 static void test_all_ports_fallback_service(void **state)
 {
@@ -539,7 +539,7 @@ static void test_vip_without_service_for_port_passes(void **state)
 	assert_int_equal(xf_ct_count(&t->f), 0);
 }
 
-/* ==== backend selection ==================================================== */
+/* ==== backend selection =================================================== */
 
 /* XLB_SVC_F_HASH_SRC: the hash covers the client address only, so every
  * source port lands on one backend even though the table spreads flows. */
@@ -623,6 +623,33 @@ static void test_conntrack_keeps_flow_across_table_change(void **state)
 	assert_be(t, BE_B, 1, y.len);
 }
 
+/* The connection table is shared by all CPUs: a flow whose next packet
+ * arrives on another CPU (RSS change, veth) after the table switched stays
+ * on its backend. */
+static void test_conntrack_keeps_flow_across_cpus(void **state)
+{
+	struct xt *t = *state;
+	struct xlb_flow_key k;
+	struct pkt x;
+	__u32 h;
+
+	assert_true(t->f.ncpus >= 2);
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	xt_tcp(&x, XE_CLIENT4, 40015, XE_VIP4, 80, 64);
+	h = xt_flow(&x, &k, 0);
+
+	assert_int_equal(xf_pin_cpu(0), 0);
+	run_fwd(t, &x, BE_A, h);
+	xt_table_all(t, SVC, BE_B);
+	assert_int_equal(xf_pin_cpu(1), 0);
+	run_fwd(t, &x, BE_A, h);
+
+	assert_reasons(&t->f, { XLB_R_FORWARDED, 2 }, { XLB_R_CT_HIT, 1 });
+	assert_ct(t, &k, BE_A, h);
+	assert_svc(t, SVC, 2, 2 * x.len, 1, 0);
+}
+
 /* The flow's backend entry becomes unusable; the table no longer has it. */
 static void check_rescheduled(struct xt *t, void (*change)(struct xt *t))
 {
@@ -677,6 +704,34 @@ static void test_removed_backend_flow_rescheduled(void **state)
 static void test_reused_backend_entry_flow_rescheduled(void **state)
 {
 	check_rescheduled(*state, reuse_a);
+}
+
+/* lbd removes a service by marking its entries REMOVED and deleting its
+ * key: an established flow of it then passes like any port without one. */
+static void test_removed_service_established_flow_passes(void **state)
+{
+	struct xt *t = *state;
+	union xlb_addr vip = xt_addr(XE_VIP4);
+	struct xlb_flow_key k;
+	struct pkt x;
+	__u32 id;
+
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	xt_tcp(&x, XE_CLIENT4, 40025, XE_VIP4, 80, 64);
+	run_fwd(t, &x, BE_A, xt_flow(&x, &k, 0));
+
+	for (id = BE_A; id <= BE_D; id++)
+		xt_set_state(t, id, XLB_BE_REMOVED);
+	assert_int_equal(xf_del_service(&t->f, &vip, XLB_FAM_V4, IPPROTO_TCP,
+					80), 0);
+	xt_reset_counters(t);
+
+	run_untouched(t, &x);
+	assert_reasons(&t->f, { XLB_R_CT_RESCHED, 1 },
+		       { XLB_R_NO_SERVICE, 1 });
+	assert_svc(t, SVC, 0, 0, 0, 0);
+	assert_be(t, BE_A, 0, 0);
 }
 
 static void test_drain_backend_keeps_flow(void **state)
@@ -756,7 +811,7 @@ static void test_ipv6_packet_for_ipv4_backend_dropped(void **state)
 	assert_be(t, BE_A, 0, 0);
 }
 
-/* ==== MTU ===================================================================== */
+/* ==== MTU ================================================================= */
 
 /* A TCP packet from the client whose IP packet is ip_len bytes. */
 static void sized(struct pkt *p, const char *src, const char *dst,
@@ -923,7 +978,7 @@ static void test_mtu_ipv6_gets_packet_too_big(void **state)
 	assert_be(t, BE_6A, 1, 14 + 960);
 }
 
-/* ==== ICMP ==================================================================== */
+/* ==== ICMP ================================================================ */
 
 /* A backend's answer VIP:vport -> client:cport, as an ICMP error quotes it. */
 static void answer(struct pkt *q, __u8 proto, const char *vip, __u16 vport,
@@ -942,7 +997,8 @@ static void icmp_error_to(struct pkt *p, const char *to, __u8 type,
 
 	pkt_init(p);
 	if (q->family == 4) {
-		struct pkt_ipv4 ip = xt_ip4(XE_ROUTER4, "0.0.0.0", IPPROTO_ICMP);
+		struct pkt_ipv4 ip = xt_ip4(XE_ROUTER4, "0.0.0.0",
+					    IPPROTO_ICMP);
 
 		memcpy(&ip.dst, q->data + q->l3 + 12, 4);
 		if (to)
@@ -1090,6 +1146,27 @@ static void test_icmpv6_time_exceeded_routed(void **state)
 	check_icmp6_routed(*state, 3, 0, 0);
 }
 
+/* An error is never answered with an error: too big once encapsulated,
+ * it is dropped. */
+static void test_icmp_error_too_big_for_mtu_dropped(void **state)
+{
+	struct xt *t = *state;
+	struct pkt q, err;
+
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	t->cfg.mtu = 1000;
+	xt_write_config(t);
+	xt_tcp(&q, XE_VIP4, 80, XE_CLIENT4, 40130, 1000);
+	icmp_error(&err, 3, 4, 1400, &q, 1040); /* 20 + 8 + 1040 + 20 > 1000 */
+
+	run(t, &err, XDP_DROP);
+	assert_reasons(&t->f, { XLB_R_MTU_DROP, 1 });
+	assert_svc(t, SVC, 1, err.len, 0, 1);
+	assert_be(t, BE_A, 0, 0);
+	assert_int_equal(xf_ct_count(&t->f), 0);
+}
+
 /* An error quoting a packet whose source is not a VIP is not ours. */
 static void test_icmp_error_quoting_non_vip_passes(void **state)
 {
@@ -1204,7 +1281,7 @@ static void test_icmp_echo_passes_when_disabled(void **state)
 	assert_int_equal(xf_reason(&t->f, XLB_R_ICMP_ECHO), 0);
 }
 
-/* ==== fragments ================================================================ */
+/* ==== fragments =========================================================== */
 
 #define FRAG_DATA   1200 /* UDP payload of the fragmented datagram */
 #define FRAG_SPLIT  512  /* the first fragment's share (8-byte multiple) */
@@ -1429,7 +1506,7 @@ static void test_ipv6_later_fragment_not_for_vip_passes(void **state)
 	check_later_fragment_not_for_vip(*state, XE_VIP6, XE_OTHER6, SVC6);
 }
 
-/* ==== counters ================================================================= */
+/* ==== counters ============================================================ */
 
 /* A mix of traffic, sent from both CPUs in turn: every per-CPU counter
  * sums to what was sent. */
@@ -1514,9 +1591,11 @@ int main(void)
 		T(test_hash_src_same_backend_for_all_source_ports),
 		T(test_without_hash_src_source_ports_spread),
 		T(test_conntrack_keeps_flow_across_table_change),
+		T(test_conntrack_keeps_flow_across_cpus),
 		T(test_down_backend_flow_rescheduled),
 		T(test_removed_backend_flow_rescheduled),
 		T(test_reused_backend_entry_flow_rescheduled),
+		T(test_removed_service_established_flow_passes),
 		T(test_drain_backend_keeps_flow),
 		T(test_no_table_drops_and_counts),
 		T(test_empty_table_drops_and_counts),
@@ -1535,6 +1614,7 @@ int main(void)
 		T(test_icmpv6_packet_too_big_routed),
 		T(test_icmpv6_dest_unreachable_routed),
 		T(test_icmpv6_time_exceeded_routed),
+		T(test_icmp_error_too_big_for_mtu_dropped),
 		T(test_icmp_error_quoting_non_vip_passes),
 		T(test_icmpv6_error_quoting_extension_headers_passes),
 		T(test_icmp_error_for_port_without_service_passes),

@@ -125,7 +125,8 @@ static void test_flows_spread_in_proportion_to_table_slots(void **state)
 		printf("backend %u: weight %u, %5.2f %% of slots, "
 		       "%5.2f %% of flows\n", b, weights[b - 1], 100 * want,
 		       100 * got);
-		if (got < want * (1 - TOLERANCE) || got > want * (1 + TOLERANCE))
+		if (got < want * (1 - TOLERANCE) ||
+		    got > want * (1 + TOLERANCE))
 			fail_msg("backend %u: %.4f of flows for %.4f of slots",
 				 b, got, want);
 		assert_int_equal(xf_be_stats(&t->f, b, &s), 0);

@@ -98,7 +98,7 @@ void xt_be_(struct xt *t, __u32 id, __u64 packets, __u64 bytes,
 	xt_run_fwd_(t, in, be, hash, __FILE__, __LINE__)
 /* Runs in; asserts XDP_TX of exactly want. */
 #define run_want(t, in, want) xt_run_want_(t, in, want, __FILE__, __LINE__)
-/* The connection table maps k to (be, hash). */
+/* The connection table maps k to (be, hash) and names be's service. */
 #define assert_ct(t, k, be, hash) xt_ct_(t, k, be, hash, __FILE__, __LINE__)
 #define assert_svc(t, id, pk, by, nf, dr) \
 	xt_svc_(t, id, pk, by, nf, dr, __FILE__, __LINE__)

@@ -92,19 +92,34 @@ int xf_set_filter_bit(struct xf *f, const union xlb_addr *addr, __u8 family)
 	return err_of(bpf_map_update_elem(fd, &word, &w, BPF_ANY));
 }
 
+static void vip_key(struct xlb_vip_key *k, const union xlb_addr *vip,
+		    __u8 family, __u8 proto, __u16 port)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr = *vip;
+	k->port = htons(port);
+	k->proto = proto;
+	k->family = family;
+}
+
 static int put_service(struct xf *f, const union xlb_addr *vip, __u8 family,
 		       __u8 proto, __u16 port, __u32 id, __u32 flags)
 {
 	struct xlb_vip_key k;
 	struct xlb_service v = { .id = id, .flags = flags };
 
-	memset(&k, 0, sizeof(k));
-	k.addr = *vip;
-	k.port = htons(port);
-	k.proto = proto;
-	k.family = family;
+	vip_key(&k, vip, family, proto, port);
 	return err_of(bpf_map_update_elem(FD(f, xlb_services), &k, &v,
 					  BPF_ANY));
+}
+
+int xf_del_service(struct xf *f, const union xlb_addr *vip, __u8 family,
+		   __u8 proto, __u16 port)
+{
+	struct xlb_vip_key k;
+
+	vip_key(&k, vip, family, proto, port);
+	return err_of(bpf_map_delete_elem(FD(f, xlb_services), &k));
 }
 
 int xf_add_vip(struct xf *f, const union xlb_addr *vip, __u8 family)

@@ -48,6 +48,9 @@ int xf_set_filter_bit(struct xf *f, const union xlb_addr *addr, __u8 family);
 /* A service (vip, proto, port; port in host order) with its VIP marker. */
 int xf_add_service(struct xf *f, const union xlb_addr *vip, __u8 family,
 		   __u8 proto, __u16 port, __u32 id, __u32 flags);
+/* Deletes a service's key (not the VIP marker). */
+int xf_del_service(struct xf *f, const union xlb_addr *vip, __u8 family,
+		   __u8 proto, __u16 port);
 int xf_set_backend(struct xf *f, __u32 id, const struct xlb_backend *be);
 int xf_set_backend_state(struct xf *f, __u32 id, __u8 state);
 /* Installs a Maglev table: a new inner array [m, slots[0..m-1]] swapped
