@@ -25,6 +25,8 @@
 #define XLB_DEF_BACKENDS    65536
 #define XLB_DEF_CONNTRACK   1048576
 #define XLB_DEF_FRAGS       16384
+#define XLB_DEF_FLOW_CACHE  16384   /* slots per CPU, a power of two */
+#define XLB_MAX_FLOW_CACHE  1048576
 #define XLB_MAX_SERVICES    65536
 #define XLB_MAX_BACKENDS    1048576
 #define XLB_MAX_CONNTRACK   4194304
@@ -120,6 +122,15 @@ struct xlb_flow {
 	__u32 pad;
 };
 
+/* xlb_flow_cache value: one slot of the per-CPU, direct-mapped read front
+ * of xlb_conntrack (see bpf/xlb_flowcache.h).  64 bytes: one cache line. */
+struct xlb_flow_slot {
+	struct xlb_flow_key key;
+	struct xlb_flow flow; /* backend_id 0: empty slot */
+	__u32 packets;        /* packets answered from this slot */
+	__u32 pad;
+};
+
 /* xlb_frags key: one IP datagram being fragmented. */
 struct xlb_frag_key {
 	union xlb_addr src;
@@ -203,6 +214,7 @@ enum xlb_reason {
 #define XLB_MAP_BACKENDS   "xlb_backends"
 #define XLB_MAP_CONNTRACK  "xlb_conntrack"
 #define XLB_MAP_FRAGS      "xlb_frags"
+#define XLB_MAP_FLOW_CACHE "xlb_flow_cache"
 #define XLB_MAP_STATS      "xlb_stats"
 #define XLB_MAP_SVC_STATS  "xlb_svc_stats"
 #define XLB_MAP_BE_STATS   "xlb_be_stats"

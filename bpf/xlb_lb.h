@@ -11,6 +11,7 @@
 #include "xlb_csum.h"
 #include "xlb_encap.h"
 #include "xlb_icmp.h"
+#include "xlb_flowcache.h"
 
 static __always_inline void xlb_count(__u32 reason)
 {
@@ -154,23 +155,17 @@ xlb_ct_pick(const struct xlb_flow_key *fk, struct xlb_flow *out)
 	return be;
 }
 
-/* Maglev's backend for a flow of svc; with `remember` (new flows, not ICMP
- * errors) the choice is stored in the connection table. */
+/* Maglev's backend for a flow of svc (stored by the caller, if at all). */
 static __always_inline struct xlb_backend *
 xlb_maglev_flow(const struct xlb_flow_key *fk, const struct xlb_service *svc,
-		struct xlb_flow *out, int remember)
+		struct xlb_flow *out)
 {
-	struct xlb_backend *be;
-
 	out->svc_id = svc->id;
 	out->pad = 0;
 	out->hash = xlb_flow_hash(&fk->src, &fk->dst, fk->sport, fk->dport,
 				  fk->proto, fk->family,
 				  svc->flags & XLB_SVC_F_HASH_SRC);
-	be = xlb_maglev_pick(svc->id, out->hash, &out->backend_id);
-	if (be && remember)
-		bpf_map_update_elem(&xlb_conntrack, fk, out, BPF_ANY);
-	return be;
+	return xlb_maglev_pick(svc->id, out->hash, &out->backend_id);
 }
 
 /* Where a packet goes once its backend is known. */
@@ -301,7 +296,7 @@ static __always_inline int xlb_route_icmp_error(struct xdp_md *ctx,
 		return xlb_pass(XLB_R_ICMP_UNMATCHED);
 	be = xlb_ct_pick(&fk, &fl);
 	if (!be || fl.svc_id != svc->id)
-		be = xlb_maglev_flow(&fk, svc, &fl, 0);
+		be = xlb_maglev_flow(&fk, svc, &fl);
 	d.svc_id = svc->id;
 	if (!be) {
 		xlb_account_svc(d.svc_id, pkt->frame_len, 0, 1);
@@ -341,6 +336,35 @@ static __always_inline int xlb_icmp(struct xdp_md *ctx,
 	return XDP_TX;
 }
 
+/* A flow's backend from the connection table: the per-CPU front first,
+ * then the shared LRU.  *stale is set when the entry's backend is gone. */
+static __always_inline struct xlb_backend *
+xlb_flow_lookup(const struct xlb_flow_key *fk, struct xlb_flow_slot *slot,
+		struct xlb_flow *fl, __u32 *stale)
+{
+	struct xlb_backend *be;
+	struct xlb_flow *ct;
+
+	if (slot && xlb_fc_match(slot, fk)) {
+		ct = &slot->flow;
+		xlb_fc_hit(slot);
+	} else {
+		ct = bpf_map_lookup_elem(&xlb_conntrack, fk);
+		if (!ct)
+			return NULL;
+		if (slot)
+			xlb_fc_fill(slot, fk, ct);
+	}
+	be = xlb_ct_backend(ct);
+	if (!be) {
+		*stale = ct->backend_id;
+		return NULL;
+	}
+	*fl = *ct;
+	xlb_count(XLB_R_CT_HIT);
+	return be;
+}
+
 /* TCP and UDP to a VIP: the load-balancing path proper. */
 static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 				       const struct xlb_config *cfg)
@@ -348,26 +372,40 @@ static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct xlb_dest d = { .reason = XLB_R_FORWARDED, .may_reply = 1 };
+	struct xlb_flow_slot *slot;
 	struct xlb_service *svc;
 	struct xlb_backend *be;
 	struct xlb_flow fl;
+	__u32 stale = 0;
 
 	if (xlb_parse_ports(data, end, pkt))
 		return xlb_pass(XLB_R_PARSE_ERR);
 	/* Established flows are found without the service lookup: the entry
 	 * names its service, and its backend entry vouches it still exists. */
-	be = xlb_ct_pick(&pkt->flow, &fl);
+	slot = xlb_fc_slot(&pkt->flow);
+	be = xlb_flow_lookup(&pkt->flow, slot, &fl, &stale);
 	if (!be) {
 		svc = xlb_service_lookup(&pkt->flow.dst, pkt->flow.family,
 					 pkt->flow.proto, pkt->flow.dport);
 		if (!svc)
 			return xlb_pass(XLB_R_NO_SERVICE);
-		be = xlb_maglev_flow(&pkt->flow, svc, &fl, 1);
+		/* Until lbd rebuilds the table a down backend may still own
+		 * the flow's slot: then nothing changes, and nothing is
+		 * rewritten on every packet. */
+		be = xlb_maglev_flow(&pkt->flow, svc, &fl);
 		if (!be) {
 			xlb_account_svc(svc->id, pkt->frame_len, 0, 1);
 			return xlb_drop(XLB_R_NO_BACKEND);
 		}
-		d.new_flow = 1;
+		if (fl.backend_id != stale) {
+			bpf_map_update_elem(&xlb_conntrack, &pkt->flow, &fl,
+					    BPF_ANY);
+			if (slot)
+				xlb_fc_fill(slot, &pkt->flow, &fl);
+			if (stale)
+				xlb_count(XLB_R_CT_RESCHED);
+			d.new_flow = 1;
+		}
 	}
 	d.svc_id = fl.svc_id;
 	d.be_id = fl.backend_id;

@@ -63,6 +63,17 @@ struct {
 	__type(value, struct xlb_flow);
 } xlb_conntrack SEC(".maps");
 
+/* Per-CPU direct-mapped front of xlb_conntrack (xlb_flowcache.h).  The
+ * loader sets the size, a power of two, and xlb_fc_mask = size - 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_DEF_FLOW_CACHE);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_slot);
+} xlb_flow_cache SEC(".maps");
+
+const volatile __u32 xlb_fc_mask = XLB_DEF_FLOW_CACHE - 1;
+
 /* Datagram being fragmented -> where its first fragment went. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

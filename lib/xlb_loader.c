@@ -34,6 +34,7 @@ enum xlb_size_field {
 	XLB_SZ_BACKENDS,
 	XLB_SZ_CONNTRACK,
 	XLB_SZ_FRAGS,
+	XLB_SZ_FLOW_CACHE,
 };
 
 /* max_entries = size * mul + add.  Id-indexed arrays add 1 (id 0 is
@@ -53,6 +54,7 @@ static const struct xlb_map_desc xlb_maps[] = {
 	{ XLB_MAP_BACKENDS, XLB_SZ_BACKENDS, 1, 1 },
 	{ XLB_MAP_CONNTRACK, XLB_SZ_CONNTRACK, 1, 0 },
 	{ XLB_MAP_FRAGS, XLB_SZ_FRAGS, 1, 0 },
+	{ XLB_MAP_FLOW_CACHE, XLB_SZ_FLOW_CACHE, 1, 0 },
 	{ XLB_MAP_STATS, XLB_SZ_FIXED, 0, 0 },
 	{ XLB_MAP_SVC_STATS, XLB_SZ_SERVICES, 1, 1 },
 	{ XLB_MAP_BE_STATS, XLB_SZ_BACKENDS, 1, 1 },
@@ -70,6 +72,8 @@ static const struct {
 	[XLB_SZ_CONNTRACK] = { "conntrack", XLB_DEF_CONNTRACK,
 			       XLB_MAX_CONNTRACK },
 	[XLB_SZ_FRAGS] = { "frags", XLB_DEF_FRAGS, XLB_MAX_FRAGS },
+	[XLB_SZ_FLOW_CACHE] = { "flow_cache", XLB_DEF_FLOW_CACHE,
+				XLB_MAX_FLOW_CACHE },
 };
 
 static __u32 *size_slot(struct xlb_sizes *s, enum xlb_size_field f)
@@ -83,6 +87,8 @@ static __u32 *size_slot(struct xlb_sizes *s, enum xlb_size_field f)
 		return &s->conntrack;
 	case XLB_SZ_FRAGS:
 		return &s->frags;
+	case XLB_SZ_FLOW_CACHE:
+		return &s->flow_cache;
 	default:
 		return NULL;
 	}
@@ -93,7 +99,7 @@ static int validate_sizes(struct xlb_sizes *s)
 	enum xlb_size_field f;
 	__u32 v;
 
-	for (f = XLB_SZ_SERVICES; f <= XLB_SZ_FRAGS; f++) {
+	for (f = XLB_SZ_SERVICES; f <= XLB_SZ_FLOW_CACHE; f++) {
 		v = *size_slot(s, f);
 		if (v > xlb_size_info[f].max)
 			return xlb_errmsg_set(-EINVAL,
@@ -101,6 +107,11 @@ static int validate_sizes(struct xlb_sizes *s)
 					      xlb_size_info[f].name, v,
 					      xlb_size_info[f].max);
 	}
+	/* The datapath indexes the flow cache with a mask. */
+	v = s->flow_cache;
+	if (v & (v - 1))
+		return xlb_errmsg_set(-EINVAL,
+				      "flow_cache=%u is not a power of two", v);
 	return 0;
 }
 
@@ -235,6 +246,7 @@ static int load(struct xlb_dp *dp)
 	err = prepare_maps(dp);
 	if (err)
 		return err;
+	dp->skel->rodata->xlb_fc_mask = dp->sizes.flow_cache - 1;
 	err = xlb_kern__load(dp->skel);
 	if (err)
 		return xlb_errmsg_set(err, "loading the XDP program with maps "

@@ -346,10 +346,12 @@ static void test_sizes_validated(void **state)
 		struct xlb_sizes sz;
 		const char *msg;
 	} bad[] = {
-		{ { XLB_MAX_SERVICES + 1, 0, 0, 0 }, "services=65537" },
-		{ { 0, XLB_MAX_BACKENDS + 1, 0, 0 }, "backends=1048577" },
-		{ { 0, 0, XLB_MAX_CONNTRACK + 1, 0 }, "conntrack=4194305" },
-		{ { 0, 0, 0, XLB_MAX_FRAGS + 1 }, "frags=1048577" },
+		{ { XLB_MAX_SERVICES + 1, 0, 0, 0, 0 }, "services=65537" },
+		{ { 0, XLB_MAX_BACKENDS + 1, 0, 0, 0 }, "backends=1048577" },
+		{ { 0, 0, XLB_MAX_CONNTRACK + 1, 0, 0 }, "conntrack=4194305" },
+		{ { 0, 0, 0, XLB_MAX_FRAGS + 1, 0 }, "frags=1048577" },
+		{ { 0, 0, 0, 0, XLB_MAX_FLOW_CACHE * 2 }, "flow_cache=2097152" },
+		{ { 0, 0, 0, 0, 1000 }, "flow_cache=1000 is not a power of two" },
 	};
 	struct lt *t = *state;
 	struct xlb_dp_opts o = { .pin_dir = t->pin_dir };
@@ -552,7 +554,8 @@ static void test_maxima(void **state)
 	struct xlb_dp_opts o = {
 		.pin_dir = t->pin_dir,
 		.sizes = { XLB_MAX_SERVICES, XLB_MAX_BACKENDS,
-			   XLB_MAX_CONNTRACK, XLB_MAX_FRAGS },
+			   XLB_MAX_CONNTRACK, XLB_MAX_FRAGS,
+			   XLB_MAX_FLOW_CACHE },
 	};
 	__u32 m = XLB_MAX_RING, *slots, *back, size = 0, i;
 	struct xlb_dpmaps maps;

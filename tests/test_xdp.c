@@ -8,6 +8,7 @@
  * Every test loads a fresh copy of the program and writes exactly the map
  * state it needs.  Needs root and BPF; without them every test fails.
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -18,6 +19,10 @@
 
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/xlb_kern.skel.h"
 #include "pkt.h"
 #include "xdp_case.h"
 
@@ -650,6 +655,125 @@ static void test_conntrack_keeps_flow_across_cpus(void **state)
 	assert_svc(t, SVC, 2, 2 * x.len, 1, 0);
 }
 
+/* Deletes a flow's connection-table entry, as LRU eviction would. */
+static void evict_ct(struct xt *t, const struct xlb_flow_key *k)
+{
+	int fd = bpf_map__fd(t->f.skel->maps.xlb_conntrack);
+
+	assert_int_equal(bpf_map_delete_elem(fd, k), 0);
+}
+
+/*
+ * The per-CPU front keeps serving an established flow whose LRU entry was
+ * evicted, and puts the entry back on its 64th hit (so flows answered by
+ * the front do not age out of the LRU behind it).
+ */
+static void test_flow_cache_keeps_evicted_flow_and_restores_it(void **state)
+{
+	struct xt *t = *state;
+	struct xlb_flow_key k;
+	struct pkt x;
+	struct xlb_flow v;
+	int fd, i;
+	__u32 h;
+
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	xt_tcp(&x, XE_CLIENT4, 40016, XE_VIP4, 80, 64);
+	h = xt_flow(&x, &k, 0);
+	assert_int_equal(xf_pin_cpu(0), 0);
+	run_fwd(t, &x, BE_A, h);
+
+	evict_ct(t, &k);
+	xt_table_all(t, SVC, BE_B);
+	fd = bpf_map__fd(t->f.skel->maps.xlb_conntrack);
+	for (i = 2; i <= 64; i++) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, &v), -ENOENT);
+		run_fwd(t, &x, BE_A, h);
+	}
+	assert_ct(t, &k, BE_A, h);
+	assert_reasons(&t->f, { XLB_R_FORWARDED, 64 }, { XLB_R_CT_HIT, 63 });
+	assert_svc(t, SVC, 64, 64 * x.len, 1, 0);
+}
+
+/*
+ * Another CPU rescheduled the flow (its backend went down, then came back):
+ * this CPU's front still names the old backend, and adopts the LRU's choice
+ * within 64 packets, never later.
+ */
+static void test_flow_cache_adopts_reschedule_from_other_cpu(void **state)
+{
+	struct xt *t = *state;
+	struct xlb_flow_key k;
+	struct pkt x;
+	int i, moved = 0;
+	__u32 h;
+
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	xt_tcp(&x, XE_CLIENT4, 40017, XE_VIP4, 80, 64);
+	h = xt_flow(&x, &k, 0);
+	assert_int_equal(xf_pin_cpu(0), 0);
+	run_fwd(t, &x, BE_A, h);
+
+	xt_set_state(t, BE_A, XLB_BE_DOWN);
+	xt_table_all(t, SVC, BE_B);
+	assert_int_equal(xf_pin_cpu(1), 0);
+	run_fwd(t, &x, BE_B, h);
+	assert_ct(t, &k, BE_B, h);
+	xt_set_state(t, BE_A, XLB_BE_ACTIVE);
+
+	/* Each packet goes, whole, to A until the front adopts B; then to B
+	 * only.  The backend counters say which. */
+	assert_int_equal(xf_pin_cpu(0), 0);
+	for (i = 2; i <= 64; i++) {
+		struct xlb_be_stats b0, b1;
+
+		assert_int_equal(xf_be_stats(&t->f, BE_B, &b0), 0);
+		if (!moved) {
+			__u8 out[XF_OUT_MAX];
+			__u32 out_len = sizeof(out), action;
+
+			assert_int_equal(xf_run(&t->f, x.data, (__u32)x.len, out, &out_len,
+						&action), 0);
+			assert_int_equal(action, XDP_TX);
+			assert_int_equal(xf_be_stats(&t->f, BE_B, &b1), 0);
+			moved = b1.packets != b0.packets;
+		} else {
+			run_fwd(t, &x, BE_B, h);
+		}
+	}
+	assert_true(moved);
+	assert_ct(t, &k, BE_B, h);
+}
+
+/*
+ * A backend set down while the table still gives it the flow (lbd has not
+ * rebuilt the table yet, or keeps the last table of a service whose
+ * backends are all down): the flow stays, and is neither counted as
+ * rescheduled nor rewritten on every packet.
+ */
+static void test_down_backend_still_in_table_keeps_flow(void **state)
+{
+	struct xt *t = *state;
+	struct xlb_flow_key k;
+	struct pkt x;
+	int i;
+	__u32 h;
+
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, BE_A);
+	xt_tcp(&x, XE_CLIENT4, 40018, XE_VIP4, 80, 64);
+	h = xt_flow(&x, &k, 0);
+	run_fwd(t, &x, BE_A, h);
+	xt_set_state(t, BE_A, XLB_BE_DOWN);
+	for (i = 0; i < 3; i++)
+		run_fwd(t, &x, BE_A, h);
+	assert_reasons(&t->f, { XLB_R_FORWARDED, 4 }, { XLB_R_CT_HIT, 0 });
+	assert_svc(t, SVC, 4, 4 * x.len, 1, 0);
+	assert_ct(t, &k, BE_A, h);
+}
+
 /* The flow's backend entry becomes unusable; the table no longer has it. */
 static void check_rescheduled(struct xt *t, void (*change)(struct xt *t))
 {
@@ -727,9 +851,9 @@ static void test_removed_service_established_flow_passes(void **state)
 					80), 0);
 	xt_reset_counters(t);
 
+	/* Not rescheduled (there is no service to reschedule it in). */
 	run_untouched(t, &x);
-	assert_reasons(&t->f, { XLB_R_CT_RESCHED, 1 },
-		       { XLB_R_NO_SERVICE, 1 });
+	assert_reasons(&t->f, { XLB_R_NO_SERVICE, 1 });
 	assert_svc(t, SVC, 0, 0, 0, 0);
 	assert_be(t, BE_A, 0, 0);
 }
@@ -1592,6 +1716,9 @@ int main(void)
 		T(test_without_hash_src_source_ports_spread),
 		T(test_conntrack_keeps_flow_across_table_change),
 		T(test_conntrack_keeps_flow_across_cpus),
+		T(test_flow_cache_keeps_evicted_flow_and_restores_it),
+		T(test_flow_cache_adopts_reschedule_from_other_cpu),
+		T(test_down_backend_still_in_table_keeps_flow),
 		T(test_down_backend_flow_rescheduled),
 		T(test_removed_backend_flow_rescheduled),
 		T(test_reused_backend_entry_flow_rescheduled),
