@@ -57,6 +57,14 @@ static __always_inline void xlb_account_be(__u32 be_id, __u32 bytes)
 	s->bytes += bytes;
 }
 
+/* A packet of a service that has no usable backend for it. */
+static __always_inline int xlb_no_backend(__u32 svc_id,
+					  const struct xlb_pkt *pkt)
+{
+	xlb_account_svc(svc_id, pkt->frame_len, 0, 1);
+	return xlb_drop(XLB_R_NO_BACKEND);
+}
+
 /* Is the destination's bit set in the VIP filter?  A clear bit proves the
  * address is no VIP, for the cost of one inlined array read. */
 static __always_inline int xlb_vip_filter_hit(const struct xlb_pkt *pkt)
@@ -270,8 +278,7 @@ static __always_inline int xlb_later_frag(struct xdp_md *ctx,
 	d.hash = f->hash;
 	be = bpf_map_lookup_elem(&xlb_backends, &d.be_id);
 	if (!be || be->state == XLB_BE_REMOVED) {
-		xlb_account_svc(d.svc_id, pkt->frame_len, 0, 1);
-		return xlb_drop(XLB_R_NO_BACKEND);
+		return xlb_no_backend(d.svc_id, pkt);
 	}
 	return xlb_send(ctx, pkt, cfg, be, &d);
 }
@@ -299,8 +306,7 @@ static __always_inline int xlb_route_icmp_error(struct xdp_md *ctx,
 		be = xlb_maglev_flow(&fk, svc, &fl);
 	d.svc_id = svc->id;
 	if (!be) {
-		xlb_account_svc(d.svc_id, pkt->frame_len, 0, 1);
-		return xlb_drop(XLB_R_NO_BACKEND);
+		return xlb_no_backend(d.svc_id, pkt);
 	}
 	d.be_id = fl.backend_id;
 	d.hash = fl.hash;
@@ -394,8 +400,7 @@ static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 		 * rewritten on every packet. */
 		be = xlb_maglev_flow(&pkt->flow, svc, &fl);
 		if (!be) {
-			xlb_account_svc(svc->id, pkt->frame_len, 0, 1);
-			return xlb_drop(XLB_R_NO_BACKEND);
+			return xlb_no_backend(svc->id, pkt);
 		}
 		if (fl.backend_id != stale) {
 			bpf_map_update_elem(&xlb_conntrack, &pkt->flow, &fl,
