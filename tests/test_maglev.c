@@ -37,18 +37,19 @@ static __u32 rng(void)
 	return (__u32)(rng_state >> 16);
 }
 
-/* Backend i: 10.x.y.z:8080 for even i, 2001:db8::x:y:8443 for odd i, so
- * both families and both key paths are always in play. */
+/* Backend i: 198.51.100.(i / 2 % 256):(8080 + i / 512) for even i (a /24
+ * holds 256 addresses, the port tells the rest apart), [2001:db8::x:y]:8443
+ * for odd i, so both families and both key paths are always in play. */
 static void set_backend(struct xlb_maglev_backend *b, __u32 i, __u32 weight)
 {
 	memset(b, 0, sizeof(*b));
 	if (i % 2 == 0) {
 		b->family = XLB_FAM_V4;
-		b->addr.b[0] = 10;
-		b->addr.b[1] = (__u8)(i >> 16);
-		b->addr.b[2] = (__u8)(i >> 8);
-		b->addr.b[3] = (__u8)i;
-		b->port = 8080;
+		b->addr.b[0] = 198;
+		b->addr.b[1] = 51;
+		b->addr.b[2] = 100;
+		b->addr.b[3] = (__u8)(i >> 1);
+		b->port = (__u16)(8080 + (i >> 9));
 	} else {
 		b->family = XLB_FAM_V6;
 		b->addr.b[0] = 0x20;

@@ -15,10 +15,11 @@
  * get the wrong one of B's 13 backends; M from B with a slot of A reads
  * A's slot hash % 13, a wrong backend for 30 hashes in 31.
  *
- * Every packet is a new flow (its own client address), so each one consults
- * the table.  The test also demands that both tables were seen, that the
- * packets saw the table change many times and that many switches happened
- * while they ran: otherwise nothing raced and the result proves nothing.
+ * Every packet is a new flow (its own client address and port), so each one
+ * consults the table.  The test also demands that both tables were seen,
+ * that the packets saw the table change many times and that many switches
+ * happened while they ran: otherwise nothing raced and the result proves
+ * nothing.
  * Needs root and BPF.
  */
 #include <arpa/inet.h>
@@ -50,30 +51,37 @@
 #define PORT     443
 
 #define RUN_SECONDS  2.0
-/* Client addresses 100.64.0.0/10: one per packet, so never a repeated flow. */
-#define CLIENT_BASE  0x64400000U
+/* Clients 203.0.113.128/25, source ports from 1024: one (address, port) per
+ * packet, so never a repeated flow (see flow_packet). */
+#define CLIENT_BASE  0xcb007180U /* 203.0.113.128 */
+#define CLIENT_HOSTS 128U
 #define MAX_PACKETS  (1U << 22)
 /* Below these the run did not race enough to prove anything. */
 #define MIN_SWITCHES 20
 #define MIN_FLIPS    10
 
 _Static_assert(M_A <= XLB_MAX_RING, "table A is a size lbd may switch in");
+_Static_assert(1024 + (MAX_PACKETS - 1) / CLIENT_HOSTS <= 65535,
+	       "every packet a distinct (address, port)");
 _Static_assert(FIRST_B > N_A && FIRST_B + M_B <= XF_BACKENDS,
 	       "disjoint backend sets within the fixture's ids");
 
 static __u32 ring_a[M_A], ring_b[M_B], readback[M_A];
 
-/* Backend entry id -> outer destination 10.3.0.0 + id, and back. */
+/* Backend entry id -> outer destination 198.51.100.128 + id, and back. */
+#define BE_BASE 0xc6336480U /* 198.51.100.128 */
+_Static_assert(FIRST_B + M_B - 1 <= 127, "backend ids fit 198.51.100.129+");
+
 static __be32 be_addr(__u32 id)
 {
-	return htonl(0x0a030000U | id);
+	return htonl(BE_BASE | id);
 }
 
 static __u32 be_of_addr(__be32 a)
 {
 	__u32 h = ntohl(a);
 
-	return (h & 0xffff0000U) == 0x0a030000U ? (h & 0xffffU) : 0;
+	return (h & 0xffffff80U) == BE_BASE ? (h & 0x7fU) : 0;
 }
 
 /* Both tables and every backend they name, all in service SVC. */
@@ -169,17 +177,18 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Packet i: TCP without payload from client 100.64.0.0 + i. */
+/* Packet i: TCP without payload from client 203.0.113.128 + i % 128, source
+ * port 1024 + i / 128. */
 static void flow_packet(struct pkt *p, const struct pkt_ipv4 *tmpl, __u32 i)
 {
 	struct pkt_eth eth = xe_eth_in();
 	struct pkt_ipv4 ip = *tmpl;
 
-	ip.src = htonl(CLIENT_BASE + i);
+	ip.src = htonl(CLIENT_BASE + i % CLIENT_HOSTS);
 	pkt_init(p);
 	pkt_eth(p, &eth, PKT_ETH_P_IP);
 	pkt_ipv4(p, &ip);
-	pkt_tcp(p, (__u16)(1024 + i % 60000), PORT);
+	pkt_tcp(p, (__u16)(1024 + i / CLIENT_HOSTS), PORT);
 	pkt_done(p);
 }
 

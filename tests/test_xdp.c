@@ -87,7 +87,7 @@ static void test_ipv6_to_non_vip_passes_untouched(void **state)
 	struct pkt in;
 
 	xt_service(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC6, BE_6A);
 	xt_udp(&in, XE_CLIENT6, 5353, XE_OTHER6, 53, 40);
 	run_untouched(t, &in);
@@ -153,7 +153,7 @@ static void test_malformed_ipv6_passes_as_parse_error(void **state)
 	struct pkt in;
 
 	xt_service(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC6, BE_6A);
 
 	xt_udp(&in, XE_CLIENT6, 5353, XE_VIP6, 53, 40);
@@ -243,12 +243,13 @@ static void test_ipv4_in_ipv4_without_df_has_no_df(void **state)
 }
 
 /* The outer source is src_v4 | (hash & mask): different flows, different
- * addresses, all inside the configured prefix. */
+ * addresses, all inside the configured prefix (192.0.2.128/25): of 16 flows
+ * at least 12 get a source of their own among the prefix's 128. */
 static void test_outer_ipv4_source_per_flow_within_prefix(void **state)
 {
 	struct xt *t = *state;
-	__u32 first = 0, i;
-	int differ = 0;
+	const __u32 base = ntohl(pkt_v4(XE_SRC4_BASE));
+	__u32 seen[16], i, j, distinct = 0;
 
 	xt_web4(t, 0);
 	xt_table_all(t, SVC, BE_C);
@@ -262,12 +263,15 @@ static void test_outer_ipv4_source_per_flow_within_prefix(void **state)
 		run_fwd(t, &in, BE_C, h);
 		assert_ct(t, &k, BE_C, h);
 		memcpy(&src, t->out + 14 + 12, 4);
-		assert_int_equal(ntohl(src) & 0xfffff000, 0x0aff0000);
-		if (i == 0)
-			first = src;
-		differ |= src != first;
+		src = ntohl(src);
+		assert_int_equal(src & ~XE_SRC4_HOSTMASK, base);
+		assert_int_equal(src & XE_SRC4_HOSTMASK, h & XE_SRC4_HOSTMASK);
+		for (j = 0; j < distinct && seen[j] != src; j++)
+			;
+		if (j == distinct)
+			seen[distinct++] = src;
 	}
-	assert_true(differ);
+	assert_in_range(distinct, 12, 16);
 	assert_reasons(&t->f, { XLB_R_FORWARDED, 16 });
 }
 
@@ -310,7 +314,7 @@ static void test_vlan_tag_kept_for_ipv6_backend(void **state)
 	__u32 h;
 
 	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC6, BE_6A);
 	eth.vlan = true;
 	eth.vlan_tci = 0x0fff;
@@ -357,7 +361,7 @@ static void test_ipv6_in_ipv6_copies_traffic_class_sets_flow_label(void **state)
 	__u32 h;
 
 	xt_service(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC6, BE_6A);
 	ip.tclass = 0xb9;
 	ip.flow_label = 0x12345; /* the outer label is the flow hash's */
@@ -387,7 +391,7 @@ static void test_ipv4_in_ipv6_for_ipv6_backend(void **state)
 	__u32 h;
 
 	xt_service(t, XE_VIP4, IPPROTO_TCP, 443, SVC2, 0);
-	xt_backend(t, BE_6B, "fd00:b::2", SVC2, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6B, "2001:db8:b::2", SVC2, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC2, BE_6B);
 	ip.tos = 0x28;
 	pkt_init(&in);
@@ -448,10 +452,10 @@ static void test_ipv6_extension_headers_before_tcp(void **state)
 	__u16 sport;
 
 	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_A, "fd00:b::a", SVC6, XLB_BE_ACTIVE);
-	xt_backend(t, BE_B, "fd00:b::b", SVC6, XLB_BE_ACTIVE);
-	xt_backend(t, BE_C, "fd00:b::c", SVC6, XLB_BE_ACTIVE);
-	xt_backend(t, BE_D, "fd00:b::d", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_A, "2001:db8:b::a", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_B, "2001:db8:b::b", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_C, "2001:db8:b::c", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_D, "2001:db8:b::d", SVC6, XLB_BE_ACTIVE);
 	xt_table_abcd(t, SVC6);
 	ip.n_ext = 2;
 	ip.ext[0] = (struct pkt_ipv6_ext){ PKT_NH_HOPOPTS, 8 };
@@ -486,7 +490,7 @@ static void test_all_ports_fallback_service(void **state)
 	__u32 h;
 
 	xt_service(t, XE_VIP4, IPPROTO_UDP, 0, SVC_FALLBACK, 0);
-	xt_backend(t, BE_B, "10.1.0.2", SVC_FALLBACK, XLB_BE_ACTIVE);
+	xt_backend(t, BE_B, "198.51.100.202", SVC_FALLBACK, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC_FALLBACK, BE_B);
 	xt_udp(&in, XE_CLIENT4, 6000, XE_VIP4, 9999, 40);
 	h = xt_flow(&in, &k, 0);
@@ -507,7 +511,7 @@ static void test_port_service_preferred_over_fallback(void **state)
 	xt_web4(t, 0);
 	xt_table_all(t, SVC, BE_A);
 	xt_service(t, XE_VIP4, IPPROTO_TCP, 0, SVC_FALLBACK, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC_FALLBACK, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC_FALLBACK, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC_FALLBACK, BE_6A);
 
 	xt_tcp(&in, XE_CLIENT4, 40005, XE_VIP4, 80, 10);
@@ -926,7 +930,7 @@ static void test_ipv6_packet_for_ipv4_backend_dropped(void **state)
 	struct pkt in;
 
 	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_A, "10.1.0.1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_A, "198.51.100.201", SVC6, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC6, BE_A);
 	xt_tcp(&in, XE_CLIENT6, 40050, XE_VIP6, 80, 20);
 	run(t, &in, XDP_DROP);
@@ -986,7 +990,7 @@ static void test_mtu_ipv4_df_ipv6_backend_next_hop_mtu_minus_40(void **state)
 	struct pkt in, want;
 
 	xt_service(t, XE_VIP4, IPPROTO_TCP, 80, SVC, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC, BE_6A);
 	t->cfg.mtu = 1000;
 	xt_write_config(t);
@@ -1085,7 +1089,7 @@ static void test_mtu_ipv6_gets_packet_too_big(void **state)
 	struct pkt in, want;
 
 	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC6, BE_6A);
 	t->cfg.mtu = 1000;
 	xt_write_config(t);
@@ -1215,7 +1219,7 @@ static void test_icmp_time_exceeded_routed(void **state)
 	__u32 h;
 
 	xt_service(t, XE_VIP4, IPPROTO_UDP, 53, SVC2, 0);
-	xt_backend(t, BE_C, "10.1.0.3", SVC2, XLB_BE_ACTIVE);
+	xt_backend(t, BE_C, "198.51.100.203", SVC2, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC2, BE_C);
 	answer(&q, IPPROTO_UDP, XE_VIP4, 53, XE_CLIENT4, 5353);
 	xe_quoted_flow_key(&q, &k);
@@ -1235,10 +1239,10 @@ static void check_icmp6_routed(struct xt *t, __u8 type, __u8 code,
 	__u16 cport;
 
 	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_A, "fd00:b::a", SVC6, XLB_BE_ACTIVE);
-	xt_backend(t, BE_B, "fd00:b::b", SVC6, XLB_BE_ACTIVE);
-	xt_backend(t, BE_C, "fd00:b::c", SVC6, XLB_BE_ACTIVE);
-	xt_backend(t, BE_D, "fd00:b::d", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_A, "2001:db8:b::a", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_B, "2001:db8:b::b", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_C, "2001:db8:b::c", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_D, "2001:db8:b::d", SVC6, XLB_BE_ACTIVE);
 	xt_table_abcd(t, SVC6);
 	for (cport = 40090; cport < 40098; cport++) {
 		struct xlb_flow_key k;
@@ -1315,7 +1319,7 @@ static void test_icmpv6_error_quoting_extension_headers_passes(void **state)
 	struct pkt q, err;
 
 	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC6, BE_6A);
 	ip.n_ext = 1;
 	ip.ext[0] = (struct pkt_ipv6_ext){ PKT_NH_DSTOPTS, 8 };
@@ -1442,8 +1446,10 @@ static void dns_service(struct xt *t, const char *vip, __u32 svc)
 	int v6 = xt_is_v6(vip);
 
 	xt_service(t, vip, IPPROTO_UDP, 53, svc, 0);
-	xt_backend(t, BE_A, v6 ? "fd00:b::a" : "10.1.0.1", svc, XLB_BE_ACTIVE);
-	xt_backend(t, BE_B, v6 ? "fd00:b::b" : "10.1.0.2", svc, XLB_BE_ACTIVE);
+	xt_backend(t, BE_A, v6 ? "2001:db8:b::a" : "198.51.100.201", svc,
+		   XLB_BE_ACTIVE);
+	xt_backend(t, BE_B, v6 ? "2001:db8:b::b" : "198.51.100.202", svc,
+		   XLB_BE_ACTIVE);
 	xt_table_all(t, svc, BE_A);
 }
 

@@ -33,8 +33,17 @@
 #define TOLERANCE 0.02
 
 static const __u32 weights[N_BE] = { 3, 4, 5, 6 };
-static const char *const be_addr[N_BE] = { "10.2.0.1", "10.2.0.2",
-					   "10.2.0.3", "10.2.0.4" };
+static const char *const be_addr[N_BE] = { "198.51.100.211",
+					   "198.51.100.212",
+					   "198.51.100.213",
+					   "198.51.100.214" };
+
+/* Clients: 203.0.113.128/25, the source port telling apart flows that
+ * share an address (see flow_packet). */
+#define CLIENT_BASE  0xcb007180U /* 203.0.113.128 */
+#define CLIENT_HOSTS 128U
+_Static_assert(1024 + (FLOWS - 1) / CLIENT_HOSTS <= 65535,
+	       "every flow a distinct (address, port)");
 
 /* A small fixed PRNG (xorshift32): the same table and flows every run. */
 static __u32 next_rand(__u32 *s)
@@ -82,14 +91,15 @@ static __u32 outer_backend(const __u8 *frame, __u32 len)
 	return 0;
 }
 
-/* Flow i: a distinct client address in 100.64.0.0/10, a varying port. */
+/* Flow i: client 203.0.113.128 + i % 128, source port 1024 + i / 128, so
+ * no two flows share (address, port). */
 static void flow_packet(struct pkt *p, __u32 i)
 {
 	char src[INET_ADDRSTRLEN];
-	struct in_addr a = { .s_addr = htonl(0x64400000U + i) };
+	struct in_addr a = { .s_addr = htonl(CLIENT_BASE + i % CLIENT_HOSTS) };
 
 	inet_ntop(AF_INET, &a, src, sizeof(src));
-	xt_tcp(p, src, (__u16)(1024 + (i * 7919U) % 64000), XE_VIP4, 443, 0);
+	xt_tcp(p, src, (__u16)(1024 + i / CLIENT_HOSTS), XE_VIP4, 443, 0);
 }
 
 static void test_flows_spread_in_proportion_to_table_slots(void **state)

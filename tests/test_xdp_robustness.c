@@ -47,10 +47,10 @@ static void services(struct xt *t)
 	xt_service(t, XE_VIP4, IPPROTO_UDP, 53, SVC2, 0);
 	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
 	xt_service(t, XE_VIP6, IPPROTO_UDP, 53, SVC_OTHER, 0);
-	xt_backend(t, BE_A, "10.1.0.1", SVC, XLB_BE_ACTIVE);
-	xt_backend(t, BE_B, "10.1.0.2", SVC2, XLB_BE_ACTIVE);
-	xt_backend(t, BE_6A, "fd00:b::1", SVC6, XLB_BE_ACTIVE);
-	xt_backend(t, BE_6B, "fd00:b::2", SVC_OTHER, XLB_BE_ACTIVE);
+	xt_backend(t, BE_A, "198.51.100.201", SVC, XLB_BE_ACTIVE);
+	xt_backend(t, BE_B, "198.51.100.202", SVC2, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
+	xt_backend(t, BE_6B, "2001:db8:b::2", SVC_OTHER, XLB_BE_ACTIVE);
 	xt_table_all(t, SVC, BE_A);
 	xt_table_all(t, SVC2, BE_B);
 	xt_table_all(t, SVC6, BE_6A);

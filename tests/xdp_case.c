@@ -141,10 +141,10 @@ __u32 xt_pick(const struct xt *t, __u32 svc, __u32 hash)
 void xt_web4(struct xt *t, __u32 flags)
 {
 	xt_service(t, XE_VIP4, IPPROTO_TCP, 80, SVC, flags);
-	xt_backend(t, BE_A, "10.1.0.1", SVC, XLB_BE_ACTIVE);
-	xt_backend(t, BE_B, "10.1.0.2", SVC, XLB_BE_ACTIVE);
-	xt_backend(t, BE_C, "10.1.0.3", SVC, XLB_BE_ACTIVE);
-	xt_backend(t, BE_D, "10.1.0.4", SVC, XLB_BE_ACTIVE);
+	xt_backend(t, BE_A, "198.51.100.201", SVC, XLB_BE_ACTIVE);
+	xt_backend(t, BE_B, "198.51.100.202", SVC, XLB_BE_ACTIVE);
+	xt_backend(t, BE_C, "198.51.100.203", SVC, XLB_BE_ACTIVE);
+	xt_backend(t, BE_D, "198.51.100.204", SVC, XLB_BE_ACTIVE);
 }
 
 void xt_reset_counters(struct xt *t)

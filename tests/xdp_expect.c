@@ -44,9 +44,9 @@ void xe_default_config(struct xlb_config *cfg)
 	memcpy(cfg->nh_mac, xe_nh_mac, 6);
 	cfg->mtu = XE_MTU;
 	cfg->ttl = XE_TTL;
-	cfg->src_v4 = pkt_v4("10.255.0.0");
-	cfg->src_v4_mask = htonl(0x00000fff);
-	cfg->src_v6 = xe_addr6("fd00:ff::");
+	cfg->src_v4 = pkt_v4(XE_SRC4_BASE);
+	cfg->src_v4_mask = htonl(XE_SRC4_HOSTMASK);
+	cfg->src_v6 = xe_addr6("2001:db8:ff::");
 	cfg->src_v6_mask = htonl(0x0000ffff);
 }
 

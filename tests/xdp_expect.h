@@ -18,7 +18,13 @@
 #include "xlb_abi.h"
 #include "xdp_fixture.h"
 
-/* Documentation prefixes (RFC 5737, RFC 3849) and private backends. */
+/* Documentation prefixes only (RFC 5737, RFC 3849), each address with one
+ * role: 192.0.2.0/24 the node's side (router .1, per-flow outer sources
+ * 192.0.2.128/25); 198.51.100.0/24 clients (.7, .200) and backends (.129 to
+ * .172 and .201 to .214); 203.0.113.0/24 VIPs (.10, not a VIP .99) and the
+ * bulk clients of the many-flow tests (203.0.113.128/25, port varying).
+ * IPv6: 2001:db8:c::/48 clients, 2001:db8:f::/48 VIPs, 2001:db8:1::/48 the
+ * router, 2001:db8:b::/48 backends, 2001:db8:ff::/112 outer sources. */
 #define XE_CLIENT4 "198.51.100.7"
 #define XE_VIP4    "203.0.113.10"
 #define XE_OTHER4  "203.0.113.99" /* not a VIP */
@@ -27,6 +33,11 @@
 #define XE_VIP6    "2001:db8:f::10"
 #define XE_OTHER6  "2001:db8:f::99"
 #define XE_ROUTER6 "2001:db8:1::1"
+
+/* The per-flow outer IPv4 sources: XE_SRC4_BASE | (hash & XE_SRC4_HOSTMASK),
+ * 192.0.2.128/25 (clear of XE_ROUTER4). */
+#define XE_SRC4_BASE     "192.0.2.128"
+#define XE_SRC4_HOSTMASK 0x0000007fU
 
 #define XE_TTL 37   /* config.ttl: unlike any TTL a test packet carries */
 #define XE_MTU 1500
@@ -39,7 +50,7 @@ union xlb_addr xe_addr4(const char *s);
 union xlb_addr xe_addr6(const char *s);
 
 /* The node: LB MAC, next hop, MTU 1500, TTL 37, per-flow outer sources
- * from 10.255.0.0/20 and fd00:ff::/112. */
+ * from 192.0.2.128/25 and 2001:db8:ff::/112. */
 void xe_default_config(struct xlb_config *cfg);
 
 /* The Ethernet header of a client's frame to the node. */
