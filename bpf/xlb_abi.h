@@ -23,10 +23,8 @@
 /* Default sizes; the loader can change every one of them before load. */
 #define XLB_DEF_SERVICES    4096
 #define XLB_DEF_BACKENDS    65536
-#define XLB_DEF_CONNTRACK   1048576
+#define XLB_DEF_CONNTRACK   1048576 /* entries: a power of two >= WAYS */
 #define XLB_DEF_FRAGS       16384
-#define XLB_DEF_FLOW_CACHE  16384   /* slots per CPU, a power of two */
-#define XLB_MAX_FLOW_CACHE  1048576
 #define XLB_MAX_SERVICES    65536
 #define XLB_MAX_BACKENDS    1048576
 #define XLB_MAX_CONNTRACK   4194304
@@ -110,25 +108,38 @@ struct xlb_flow_key {
 	__u16 pad;
 };
 
-/* xlb_conntrack value.  The flow hash is kept so established packets need
- * not rehash for the per-flow outer source and IPv6 flow label.  svc_id lets
- * an established packet skip the service lookup: the entry is trusted only
- * while its backend entry still belongs to that service (ids of removed
- * entries must not be handed out again at once: see lbd's id allocator). */
+/* A flow's place in the connection table.  The flow hash is kept so
+ * established packets need not rehash for the per-flow outer source and
+ * IPv6 flow label.  svc_id lets an established packet skip the service
+ * lookup: the entry is trusted only while its backend entry still belongs
+ * to that service (ids of removed entries must not be handed out again at
+ * once: see lbd's id allocator). */
 struct xlb_flow {
 	__u32 backend_id;
 	__u32 hash;
 	__u32 svc_id;
-	__u32 pad;
+	__u32 check; /* xlb_ct_check() of tag and value (bpf/xlb_ct.h) */
 };
 
-/* xlb_flow_cache value: one slot of the per-CPU, direct-mapped read front
- * of xlb_conntrack (see bpf/xlb_flowcache.h).  64 bytes: one cache line. */
-struct xlb_flow_slot {
+/*
+ * The connection table (xlb_conntrack) is an array of sets: a flow may sit
+ * in any of the XLB_CT_WAYS ways of set xlb_ct_hash(key) & (sets - 1).  A
+ * set is 256 bytes: the header line holds the tags (0: empty way) and the
+ * CLOCK reference bits that approximate least-recently-used replacement.
+ */
+#define XLB_CT_WAYS 4
+
+struct xlb_ct_way {
 	struct xlb_flow_key key;
-	struct xlb_flow flow; /* backend_id 0: empty slot */
-	__u32 packets;        /* packets answered from this slot */
-	__u32 pad;
+	struct xlb_flow flow;
+};
+
+struct xlb_ct_set {
+	__u32 tag[XLB_CT_WAYS];
+	__u8 ref[XLB_CT_WAYS]; /* used since the clock hand last passed */
+	__u8 hand;             /* where the next replacement search starts */
+	__u8 pad[11];
+	struct xlb_ct_way way[XLB_CT_WAYS];
 };
 
 /* xlb_frags key: one IP datagram being fragmented. */
@@ -214,7 +225,6 @@ enum xlb_reason {
 #define XLB_MAP_BACKENDS   "xlb_backends"
 #define XLB_MAP_CONNTRACK  "xlb_conntrack"
 #define XLB_MAP_FRAGS      "xlb_frags"
-#define XLB_MAP_FLOW_CACHE "xlb_flow_cache"
 #define XLB_MAP_STATS      "xlb_stats"
 #define XLB_MAP_SVC_STATS  "xlb_svc_stats"
 #define XLB_MAP_BE_STATS   "xlb_be_stats"

@@ -11,7 +11,7 @@
 #include "xlb_csum.h"
 #include "xlb_encap.h"
 #include "xlb_icmp.h"
-#include "xlb_flowcache.h"
+#include "xlb_conntrack.h"
 
 static __always_inline void xlb_count(__u32 reason)
 {
@@ -142,23 +142,21 @@ xlb_ct_backend(const struct xlb_flow *ct)
 	return be;
 }
 
-/* The connection table's backend for a flow, or NULL (rescheduling counted
- * when an entry existed but is no longer usable). */
+/* The connection table's usable backend for a flow, or NULL; *stale names
+ * the entry's backend when the flow is known but that backend is gone. */
 static __always_inline struct xlb_backend *
-xlb_ct_pick(const struct xlb_flow_key *fk, struct xlb_flow *out)
+xlb_flow_lookup(const struct xlb_flow_key *fk, struct xlb_ct_pos *pos,
+		struct xlb_flow *fl, __u32 *stale)
 {
 	struct xlb_backend *be;
-	struct xlb_flow *ct;
 
-	ct = bpf_map_lookup_elem(&xlb_conntrack, fk);
-	if (!ct)
+	if (!xlb_ct_find(fk, pos, fl))
 		return NULL;
-	be = xlb_ct_backend(ct);
+	be = xlb_ct_backend(fl);
 	if (!be) {
-		xlb_count(XLB_R_CT_RESCHED);
+		*stale = fl->backend_id;
 		return NULL;
 	}
-	*out = *ct;
 	xlb_count(XLB_R_CT_HIT);
 	return be;
 }
@@ -169,7 +167,7 @@ xlb_maglev_flow(const struct xlb_flow_key *fk, const struct xlb_service *svc,
 		struct xlb_flow *out)
 {
 	out->svc_id = svc->id;
-	out->pad = 0;
+	out->check = 0;
 	out->hash = xlb_flow_hash(&fk->src, &fk->dst, fk->sport, fk->dport,
 				  fk->proto, fk->family,
 				  svc->flags & XLB_SVC_F_HASH_SRC);
@@ -294,14 +292,16 @@ static __always_inline int xlb_route_icmp_error(struct xdp_md *ctx,
 	struct xlb_flow_key fk = {};
 	struct xlb_service *svc;
 	struct xlb_backend *be;
+	struct xlb_ct_pos pos;
 	struct xlb_flow fl;
+	__u32 stale = 0;
 
 	if (xlb_icmp_quoted_flow(data, end, pkt, &fk))
 		return xlb_pass(XLB_R_ICMP_UNMATCHED);
 	svc = xlb_service_lookup(&fk.dst, fk.family, fk.proto, fk.dport);
 	if (!svc)
 		return xlb_pass(XLB_R_ICMP_UNMATCHED);
-	be = xlb_ct_pick(&fk, &fl);
+	be = xlb_flow_lookup(&fk, &pos, &fl, &stale);
 	if (!be || fl.svc_id != svc->id)
 		be = xlb_maglev_flow(&fk, svc, &fl);
 	d.svc_id = svc->id;
@@ -342,35 +342,6 @@ static __always_inline int xlb_icmp(struct xdp_md *ctx,
 	return XDP_TX;
 }
 
-/* A flow's backend from the connection table: the per-CPU front first,
- * then the shared LRU.  *stale is set when the entry's backend is gone. */
-static __always_inline struct xlb_backend *
-xlb_flow_lookup(const struct xlb_flow_key *fk, struct xlb_flow_slot *slot,
-		struct xlb_flow *fl, __u32 *stale)
-{
-	struct xlb_backend *be;
-	struct xlb_flow *ct;
-
-	if (slot && xlb_fc_match(slot, fk)) {
-		ct = &slot->flow;
-		xlb_fc_hit(slot);
-	} else {
-		ct = bpf_map_lookup_elem(&xlb_conntrack, fk);
-		if (!ct)
-			return NULL;
-		if (slot)
-			xlb_fc_fill(slot, fk, ct);
-	}
-	be = xlb_ct_backend(ct);
-	if (!be) {
-		*stale = ct->backend_id;
-		return NULL;
-	}
-	*fl = *ct;
-	xlb_count(XLB_R_CT_HIT);
-	return be;
-}
-
 /* TCP and UDP to a VIP: the load-balancing path proper. */
 static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 				       const struct xlb_config *cfg)
@@ -378,9 +349,9 @@ static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct xlb_dest d = { .reason = XLB_R_FORWARDED, .may_reply = 1 };
-	struct xlb_flow_slot *slot;
 	struct xlb_service *svc;
 	struct xlb_backend *be;
+	struct xlb_ct_pos pos;
 	struct xlb_flow fl;
 	__u32 stale = 0;
 
@@ -388,8 +359,7 @@ static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 		return xlb_pass(XLB_R_PARSE_ERR);
 	/* Established flows are found without the service lookup: the entry
 	 * names its service, and its backend entry vouches it still exists. */
-	slot = xlb_fc_slot(&pkt->flow);
-	be = xlb_flow_lookup(&pkt->flow, slot, &fl, &stale);
+	be = xlb_flow_lookup(&pkt->flow, &pos, &fl, &stale);
 	if (!be) {
 		svc = xlb_service_lookup(&pkt->flow.dst, pkt->flow.family,
 					 pkt->flow.proto, pkt->flow.dport);
@@ -403,10 +373,7 @@ static __always_inline int xlb_balance(struct xdp_md *ctx, struct xlb_pkt *pkt,
 			return xlb_no_backend(svc->id, pkt);
 		}
 		if (fl.backend_id != stale) {
-			bpf_map_update_elem(&xlb_conntrack, &pkt->flow, &fl,
-					    BPF_ANY);
-			if (slot)
-				xlb_fc_fill(slot, &pkt->flow, &fl);
+			xlb_ct_store(&pos, &pkt->flow, &fl);
 			if (stale)
 				xlb_count(XLB_R_CT_RESCHED);
 			d.new_flow = 1;

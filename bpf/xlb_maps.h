@@ -54,25 +54,17 @@ struct {
 	__type(value, struct xlb_backend);
 } xlb_backends SEC(".maps");
 
-/* Client flow -> backend entry id.  A common (not per-CPU) LRU, because a
- * flow is not guaranteed to stay on one CPU (veth, RSS changes). */
+/* The connection table: sets of XLB_CT_WAYS flows (xlb_ct.h).  Plain
+ * array reads and writes, no kernel calls and no locks, on every CPU.  The
+ * loader sets the number of sets, a power of two, and xlb_ct_mask. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XLB_DEF_CONNTRACK);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DEF_CONNTRACK / XLB_CT_WAYS);
+	__type(key, __u32);
+	__type(value, struct xlb_ct_set);
 } xlb_conntrack SEC(".maps");
 
-/* Per-CPU direct-mapped front of xlb_conntrack (xlb_flowcache.h).  The
- * loader sets the size, a power of two, and xlb_fc_mask = size - 1. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_DEF_FLOW_CACHE);
-	__type(key, __u32);
-	__type(value, struct xlb_flow_slot);
-} xlb_flow_cache SEC(".maps");
-
-const volatile __u32 xlb_fc_mask = XLB_DEF_FLOW_CACHE - 1;
+const volatile __u32 xlb_ct_mask = XLB_DEF_CONNTRACK / XLB_CT_WAYS - 1;
 
 /* Datagram being fragmented -> where its first fragment went. */
 struct {

@@ -132,13 +132,21 @@ int xlb_dpmap_be_stats(const struct xlb_dpmaps *m, __u32 first, __u32 n,
 const char *xlb_reason_name(unsigned int reason);
 
 /*
- * Calls fn for every connection-table entry (a snapshot-free walk: flows
- * added or evicted meanwhile may or may not be seen).  A non-zero return
- * from fn stops the walk and is returned.
+ * The connection table (bpf/xlb_ct.h: sets of XLB_CT_WAYS flows).  The walk
+ * calls fn for every intact entry, set by set in batches (flows added or
+ * replaced meanwhile may or may not be seen); a non-zero return from fn
+ * stops it and is returned.  get/put/del act on one flow with a read-
+ * modify-write of its set: for tools and tests, not for racing the
+ * datapath at rate.
  */
 typedef int (*xlb_flow_fn)(const struct xlb_flow_key *key,
 			   const struct xlb_flow *flow, void *arg);
 int xlb_dpmap_conntrack_walk(const struct xlb_dpmaps *m, xlb_flow_fn fn,
 			     void *arg);
+int xlb_dpmap_ct_get(const struct xlb_dpmaps *m, const struct xlb_flow_key *k,
+		     struct xlb_flow *out);
+int xlb_dpmap_ct_put(const struct xlb_dpmaps *m, const struct xlb_flow_key *k,
+		     const struct xlb_flow *flow);
+int xlb_dpmap_ct_del(const struct xlb_dpmaps *m, const struct xlb_flow_key *k);
 
 #endif /* XLB_DPMAP_H */

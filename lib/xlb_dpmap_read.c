@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * xlb_dpmap_read.c - bulk reads of what the datapath holds: backend
- * entries, per-CPU counters summed over CPUs, the connection table.  Batch
+ * entries, per-CPU counters summed over CPUs.  Batch
  * lookups keep a full read of a million-entry array to a few thousand
  * syscalls.
  */
@@ -133,68 +133,3 @@ int xlb_dpmap_be_stats(const struct xlb_dpmaps *m, __u32 first, __u32 n,
 			  sizeof(*out) / sizeof(__u64), (__u64 *)out);
 }
 
-/* Entries per batch when walking the connection table; doubled when one
- * hash bucket holds more (the kernel never splits a bucket). */
-#define XLB_CT_CHUNK 512U
-
-struct ct_batch {
-	struct xlb_flow_key *keys;
-	struct xlb_flow *vals;
-	__u32 cap;
-};
-
-static int ct_batch_grow(struct ct_batch *b)
-{
-	__u32 cap = b->cap ? b->cap * 2 : XLB_CT_CHUNK;
-	void *k, *v;
-
-	k = realloc(b->keys, cap * sizeof(*b->keys));
-	if (k)
-		b->keys = k;
-	v = realloc(b->vals, cap * sizeof(*b->vals));
-	if (v)
-		b->vals = v;
-	if (!k || !v)
-		return xlb_errmsg_set(-ENOMEM, "out of memory");
-	b->cap = cap;
-	return 0;
-}
-
-/*
- * Batches walk the hash bucket by bucket with a cursor, so evictions during
- * the walk cannot send it back to the start (as get_next_key on a vanished
- * key would).
- */
-int xlb_dpmap_conntrack_walk(const struct xlb_dpmaps *m, xlb_flow_fn fn,
-			     void *arg)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	struct ct_batch b = { NULL, NULL, 0 };
-	__u32 cursor, *in = NULL, count, i;
-	int err, end = 0;
-
-	err = ct_batch_grow(&b);
-	while (!err && !end) {
-		count = b.cap;
-		if (bpf_map_lookup_batch(m->conntrack, in, &cursor, b.keys,
-					 b.vals, &count, &bo)) {
-			if (errno == ENOSPC && count == 0) {
-				err = ct_batch_grow(&b);
-				continue;
-			}
-			if (errno != ENOENT) {
-				err = xlb_errmsg_set(-errno, "walking %s: %s",
-						     XLB_MAP_CONNTRACK,
-						     strerror(errno));
-				break;
-			}
-			end = 1;
-		}
-		for (i = 0; i < count && !err; i++)
-			err = fn(&b.keys[i], &b.vals[i], arg);
-		in = &cursor;
-	}
-	free(b.keys);
-	free(b.vals);
-	return err;
-}

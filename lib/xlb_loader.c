@@ -34,30 +34,30 @@ enum xlb_size_field {
 	XLB_SZ_BACKENDS,
 	XLB_SZ_CONNTRACK,
 	XLB_SZ_FRAGS,
-	XLB_SZ_FLOW_CACHE,
 };
 
-/* max_entries = size * mul + add.  Id-indexed arrays add 1 (id 0 is
- * "none"); the service hash doubles for one VIP marker per service. */
+/* max_entries = size * mul / div + add.  Id-indexed arrays add 1 (id 0 is
+ * "none"); the service hash doubles for one VIP marker per service; the
+ * connection table holds XLB_CT_WAYS flows per entry (set). */
 struct xlb_map_desc {
 	const char *name;
 	enum xlb_size_field field;
 	__u32 mul;
+	__u32 div;
 	__u32 add;
 };
 
 static const struct xlb_map_desc xlb_maps[] = {
-	{ XLB_MAP_CONFIG, XLB_SZ_FIXED, 0, 0 },
-	{ XLB_MAP_VIP_FILTER, XLB_SZ_FIXED, 0, 0 },
-	{ XLB_MAP_SERVICES, XLB_SZ_SERVICES, 2, 0 },
-	{ XLB_MAP_MAGLEV, XLB_SZ_SERVICES, 1, 1 },
-	{ XLB_MAP_BACKENDS, XLB_SZ_BACKENDS, 1, 1 },
-	{ XLB_MAP_CONNTRACK, XLB_SZ_CONNTRACK, 1, 0 },
-	{ XLB_MAP_FRAGS, XLB_SZ_FRAGS, 1, 0 },
-	{ XLB_MAP_FLOW_CACHE, XLB_SZ_FLOW_CACHE, 1, 0 },
-	{ XLB_MAP_STATS, XLB_SZ_FIXED, 0, 0 },
-	{ XLB_MAP_SVC_STATS, XLB_SZ_SERVICES, 1, 1 },
-	{ XLB_MAP_BE_STATS, XLB_SZ_BACKENDS, 1, 1 },
+	{ XLB_MAP_CONFIG, XLB_SZ_FIXED, 0, 1, 0 },
+	{ XLB_MAP_VIP_FILTER, XLB_SZ_FIXED, 0, 1, 0 },
+	{ XLB_MAP_SERVICES, XLB_SZ_SERVICES, 2, 1, 0 },
+	{ XLB_MAP_MAGLEV, XLB_SZ_SERVICES, 1, 1, 1 },
+	{ XLB_MAP_BACKENDS, XLB_SZ_BACKENDS, 1, 1, 1 },
+	{ XLB_MAP_CONNTRACK, XLB_SZ_CONNTRACK, 1, XLB_CT_WAYS, 0 },
+	{ XLB_MAP_FRAGS, XLB_SZ_FRAGS, 1, 1, 0 },
+	{ XLB_MAP_STATS, XLB_SZ_FIXED, 0, 1, 0 },
+	{ XLB_MAP_SVC_STATS, XLB_SZ_SERVICES, 1, 1, 1 },
+	{ XLB_MAP_BE_STATS, XLB_SZ_BACKENDS, 1, 1, 1 },
 };
 
 #define XLB_NMAPS (sizeof(xlb_maps) / sizeof(xlb_maps[0]))
@@ -72,8 +72,6 @@ static const struct {
 	[XLB_SZ_CONNTRACK] = { "conntrack", XLB_DEF_CONNTRACK,
 			       XLB_MAX_CONNTRACK },
 	[XLB_SZ_FRAGS] = { "frags", XLB_DEF_FRAGS, XLB_MAX_FRAGS },
-	[XLB_SZ_FLOW_CACHE] = { "flow_cache", XLB_DEF_FLOW_CACHE,
-				XLB_MAX_FLOW_CACHE },
 };
 
 static __u32 *size_slot(struct xlb_sizes *s, enum xlb_size_field f)
@@ -87,8 +85,6 @@ static __u32 *size_slot(struct xlb_sizes *s, enum xlb_size_field f)
 		return &s->conntrack;
 	case XLB_SZ_FRAGS:
 		return &s->frags;
-	case XLB_SZ_FLOW_CACHE:
-		return &s->flow_cache;
 	default:
 		return NULL;
 	}
@@ -99,7 +95,7 @@ static int validate_sizes(struct xlb_sizes *s)
 	enum xlb_size_field f;
 	__u32 v;
 
-	for (f = XLB_SZ_SERVICES; f <= XLB_SZ_FLOW_CACHE; f++) {
+	for (f = XLB_SZ_SERVICES; f <= XLB_SZ_FRAGS; f++) {
 		v = *size_slot(s, f);
 		if (v > xlb_size_info[f].max)
 			return xlb_errmsg_set(-EINVAL,
@@ -107,11 +103,12 @@ static int validate_sizes(struct xlb_sizes *s)
 					      xlb_size_info[f].name, v,
 					      xlb_size_info[f].max);
 	}
-	/* The datapath indexes the flow cache with a mask. */
-	v = s->flow_cache;
-	if (v & (v - 1))
+	/* The datapath finds a flow's set with a mask. */
+	v = s->conntrack;
+	if (v && ((v & (v - 1)) || v < XLB_CT_WAYS))
 		return xlb_errmsg_set(-EINVAL,
-				      "flow_cache=%u is not a power of two", v);
+				      "conntrack=%u is not a power of two of at "
+				      "least %u", v, XLB_CT_WAYS);
 	return 0;
 }
 
@@ -191,9 +188,10 @@ static int prepare_map(struct xlb_dp *dp, const struct xlb_map_desc *d)
 	size = size_slot(&dp->sizes, d->field);
 	if (size) {
 		if (*size == 0)
-			*size = pinned ? (info.max_entries - d->add) / d->mul
+			*size = pinned ? (info.max_entries - d->add) * d->div /
+						 d->mul
 				       : xlb_size_info[d->field].def;
-		want = *size * d->mul + d->add;
+		want = *size * d->mul / d->div + d->add;
 	} else {
 		want = bpf_map__max_entries(map);
 	}
@@ -211,7 +209,8 @@ static int prepare_map(struct xlb_dp *dp, const struct xlb_map_desc *d)
 				      xlb_size_info[d->field].name, *size, path,
 				      info.max_entries,
 				      xlb_size_info[d->field].name,
-				      (info.max_entries - d->add) / d->mul);
+				      (info.max_entries - d->add) * d->div /
+					      d->mul);
 	}
 	err = bpf_map__set_max_entries(map, want);
 	if (!err)
@@ -246,7 +245,8 @@ static int load(struct xlb_dp *dp)
 	err = prepare_maps(dp);
 	if (err)
 		return err;
-	dp->skel->rodata->xlb_fc_mask = dp->sizes.flow_cache - 1;
+	dp->skel->rodata->xlb_ct_mask =
+		dp->sizes.conntrack / XLB_CT_WAYS - 1;
 	err = xlb_kern__load(dp->skel);
 	if (err)
 		return xlb_errmsg_set(err, "loading the XDP program with maps "

@@ -32,9 +32,8 @@
 struct xlb_sizes {
 	__u32 services;
 	__u32 backends;
-	__u32 conntrack;
+	__u32 conntrack; /* flows: a power of two >= XLB_CT_WAYS */
 	__u32 frags;
-	__u32 flow_cache; /* per-CPU slots, a power of two */
 };
 
 struct xlb_dp_opts {

@@ -489,34 +489,77 @@ static int stop_at_first(const struct xlb_flow_key *k,
 	return 42;
 }
 
+/* Flow i of the walk test: one client, port i. */
+static struct xlb_flow_key walk_key(int i)
+{
+	struct xlb_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.src = v4(0xcb007105);
+	k.dst = v4(0xc633640a);
+	k.sport = htons((__u16)i);
+	k.dport = htons(80);
+	k.proto = IPPROTO_TCP;
+	k.family = XLB_FAM_V4;
+	return k;
+}
+
+/*
+ * 1500 flows in a table of 8192 (2048 sets of 4): a few sets overflow and
+ * keep only their last four, so the walk must report exactly the flows
+ * that get finds, each once, with its value.
+ */
 static void test_conntrack_walk(void **state)
 {
 	struct dt *t = *state;
 	unsigned char hit[5000] = { 0 };
 	struct seen s = { hit, 0, 0 };
 	struct xlb_flow_key k;
-	struct xlb_flow f;
-	int i, calls = 0;
+	struct xlb_flow f, got;
+	int i, calls = 0, found = 0;
 
-	memset(&k, 0, sizeof(k));
-	k.src = v4(0xcb007105);
-	k.dst = v4(0xc633640a);
-	k.dport = htons(80);
-	k.proto = IPPROTO_TCP;
-	k.family = XLB_FAM_V4;
-	for (i = 0; i < 5000; i++) { /* several batches */
-		k.sport = htons((__u16)i);
-		f.backend_id = (__u32)i + 1;
-		f.hash = (__u32)i * 7;
-		assert_int_equal(bpf_map_update_elem(t->m.conntrack, &k, &f,
-						     BPF_ANY), 0);
+	for (i = 0; i < 1500; i++) {
+		k = walk_key(i);
+		f = (struct xlb_flow){ .backend_id = (__u32)i + 1,
+				       .hash = (__u32)i * 7, .svc_id = 1 };
+		assert_int_equal(xlb_dpmap_ct_put(&t->m, &k, &f), 0);
 	}
+	for (i = 0; i < 1500; i++) {
+		k = walk_key(i);
+		if (xlb_dpmap_ct_get(&t->m, &k, &got))
+			continue;
+		assert_int_equal(got.backend_id, i + 1);
+		found++;
+	}
+	assert_true(found >= 1450);
 	assert_int_equal(xlb_dpmap_conntrack_walk(&t->m, mark_flow, &s), 0);
 	assert_int_equal(s.dups, 0);
-	assert_int_equal(s.n, 5000);
+	assert_int_equal(s.n, found);
 	assert_int_equal(xlb_dpmap_conntrack_walk(&t->m, stop_at_first,
 						  &calls), 42);
 	assert_int_equal(calls, 1);
+}
+
+/* put replaces a flow's own entry; del removes exactly that flow. */
+static void test_conntrack_put_get_del(void **state)
+{
+	struct dt *t = *state;
+	struct xlb_flow_key a = walk_key(1), b = walk_key(2);
+	struct xlb_flow f = { .backend_id = 7, .hash = 9, .svc_id = 1 }, got;
+
+	assert_int_equal(xlb_dpmap_ct_get(&t->m, &a, &got), -ENOENT);
+	assert_int_equal(xlb_dpmap_ct_put(&t->m, &a, &f), 0);
+	assert_int_equal(xlb_dpmap_ct_put(&t->m, &b, &f), 0);
+	f.backend_id = 8;
+	assert_int_equal(xlb_dpmap_ct_put(&t->m, &a, &f), 0);
+	assert_int_equal(xlb_dpmap_ct_get(&t->m, &a, &got), 0);
+	assert_int_equal(got.backend_id, 8);
+	assert_int_equal(got.hash, 9);
+	assert_int_equal(xlb_dpmap_ct_del(&t->m, &a), 0);
+	assert_int_equal(xlb_dpmap_ct_get(&t->m, &a, &got), -ENOENT);
+	assert_int_equal(xlb_dpmap_ct_del(&t->m, &a), -ENOENT);
+	assert_int_equal(xlb_dpmap_ct_get(&t->m, &b, &got), 0);
+	assert_int_equal(got.backend_id, 7);
 }
 
 static void test_open_pinned(void **state)
@@ -554,6 +597,7 @@ int main(void)
 		T(test_config),
 		T(test_counters_summed_over_cpus),
 		T(test_conntrack_walk),
+		T(test_conntrack_put_get_del),
 		T(test_open_pinned),
 	};
 

@@ -220,7 +220,7 @@ static void test_open_sizes_maps(void **state)
 	} want[] = {
 		{ XLB_MAP_SERVICES, 2 * 16 }, { XLB_MAP_MAGLEV, 17 },
 		{ XLB_MAP_SVC_STATS, 17 },    { XLB_MAP_BACKENDS, 129 },
-		{ XLB_MAP_BE_STATS, 129 },    { XLB_MAP_CONNTRACK, 1024 },
+		{ XLB_MAP_BE_STATS, 129 },    { XLB_MAP_CONNTRACK, 1024 / 4 },
 		{ XLB_MAP_FRAGS, 64 },        { XLB_MAP_STATS, XLB_R_MAX },
 		{ XLB_MAP_VIP_FILTER, XLB_VIP_FILTER_WORDS },
 		{ XLB_MAP_CONFIG, 1 },
@@ -346,12 +346,12 @@ static void test_sizes_validated(void **state)
 		struct xlb_sizes sz;
 		const char *msg;
 	} bad[] = {
-		{ { XLB_MAX_SERVICES + 1, 0, 0, 0, 0 }, "services=65537" },
-		{ { 0, XLB_MAX_BACKENDS + 1, 0, 0, 0 }, "backends=1048577" },
-		{ { 0, 0, XLB_MAX_CONNTRACK + 1, 0, 0 }, "conntrack=4194305" },
-		{ { 0, 0, 0, XLB_MAX_FRAGS + 1, 0 }, "frags=1048577" },
-		{ { 0, 0, 0, 0, XLB_MAX_FLOW_CACHE * 2 }, "flow_cache=2097152" },
-		{ { 0, 0, 0, 0, 1000 }, "flow_cache=1000 is not a power of two" },
+		{ { XLB_MAX_SERVICES + 1, 0, 0, 0 }, "services=65537" },
+		{ { 0, XLB_MAX_BACKENDS + 1, 0, 0 }, "backends=1048577" },
+		{ { 0, 0, XLB_MAX_CONNTRACK + 1, 0 }, "conntrack=4194305" },
+		{ { 0, 0, 0, XLB_MAX_FRAGS + 1 }, "frags=1048577" },
+		{ { 0, 0, 1000, 0 }, "conntrack=1000 is not a power of two" },
+		{ { 0, 0, 2, 0 }, "conntrack=2 is not a power of two of at least 4" },
 	};
 	struct lt *t = *state;
 	struct xlb_dp_opts o = { .pin_dir = t->pin_dir };
@@ -554,8 +554,7 @@ static void test_maxima(void **state)
 	struct xlb_dp_opts o = {
 		.pin_dir = t->pin_dir,
 		.sizes = { XLB_MAX_SERVICES, XLB_MAX_BACKENDS,
-			   XLB_MAX_CONNTRACK, XLB_MAX_FRAGS,
-			   XLB_MAX_FLOW_CACHE },
+			   XLB_MAX_CONNTRACK, XLB_MAX_FRAGS },
 	};
 	__u32 m = XLB_MAX_RING, *slots, *back, size = 0, i;
 	struct xlb_dpmaps maps;

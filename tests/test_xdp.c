@@ -22,7 +22,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/xlb_kern.skel.h"
 #include "pkt.h"
 #include "xdp_case.h"
 
@@ -659,96 +658,96 @@ static void test_conntrack_keeps_flow_across_cpus(void **state)
 	assert_svc(t, SVC, 2, 2 * x.len, 1, 0);
 }
 
-/* Deletes a flow's connection-table entry, as LRU eviction would. */
-static void evict_ct(struct xt *t, const struct xlb_flow_key *k)
+/* Client ports whose flows to the VIP land in one connection-table set. */
+static int same_set_ports(struct xt *t, __u16 *ports, int n, __u32 *set_idx)
 {
-	int fd = bpf_map__fd(t->f.skel->maps.xlb_conntrack);
+	struct xlb_flow_key k;
+	struct xlb_ct_set set;
+	struct pkt x;
+	__u32 idx, want = 0;
+	int found = 0;
+	__u16 p;
 
-	assert_int_equal(bpf_map_delete_elem(fd, k), 0);
+	for (p = 41000; p < 60000 && found < n; p++) {
+		xt_tcp(&x, XE_CLIENT4, p, XE_VIP4, 80, 64);
+		xt_flow(&x, &k, 0);
+		xf_ct_set(&t->f, &k, &idx, &set);
+		if (found && idx != want)
+			continue;
+		want = idx;
+		ports[found++] = p;
+	}
+	*set_idx = want;
+	return found;
 }
 
 /*
- * The per-CPU front keeps serving an established flow whose LRU entry was
- * evicted, and puts the entry back on its 64th hit (so flows answered by
- * the front do not age out of the LRU behind it).
+ * A full set replaces by CLOCK: the first newcomer finds every way
+ * referenced, clears them and takes the hand's way (the oldest flow); the
+ * next takes the first way not used since, so flows that sent packets in
+ * between stay and the least recently used one goes.
  */
-static void test_flow_cache_keeps_evicted_flow_and_restores_it(void **state)
+static void test_conntrack_full_set_replaces_least_recently_used(void **state)
 {
 	struct xt *t = *state;
-	struct xlb_flow_key k;
-	struct pkt x;
+	struct xlb_flow_key k[6];
 	struct xlb_flow v;
-	int fd, i;
-	__u32 h;
+	struct pkt x[6];
+	__u16 ports[6];
+	__u32 idx;
+	int i;
 
 	xt_web4(t, 0);
 	xt_table_all(t, SVC, BE_A);
-	xt_tcp(&x, XE_CLIENT4, 40016, XE_VIP4, 80, 64);
-	h = xt_flow(&x, &k, 0);
-	assert_int_equal(xf_pin_cpu(0), 0);
-	run_fwd(t, &x, BE_A, h);
-
-	evict_ct(t, &k);
-	xt_table_all(t, SVC, BE_B);
-	fd = bpf_map__fd(t->f.skel->maps.xlb_conntrack);
-	for (i = 2; i <= 64; i++) {
-		assert_int_equal(bpf_map_lookup_elem(fd, &k, &v), -ENOENT);
-		run_fwd(t, &x, BE_A, h);
+	assert_int_equal(same_set_ports(t, ports, 6, &idx), 6);
+	for (i = 0; i < 6; i++) {
+		xt_tcp(&x[i], XE_CLIENT4, ports[i], XE_VIP4, 80, 64);
+		xt_flow(&x[i], &k[i], 0);
 	}
-	assert_ct(t, &k, BE_A, h);
-	assert_reasons(&t->f, { XLB_R_FORWARDED, 64 }, { XLB_R_CT_HIT, 63 });
-	assert_svc(t, SVC, 64, 64 * x.len, 1, 0);
+	for (i = 0; i < 4; i++)
+		run_fwd(t, &x[i], BE_A, xt_flow(&x[i], &k[i], 0));
+	run_fwd(t, &x[4], BE_A, xt_flow(&x[4], &k[4], 0)); /* evicts 0 */
+	run_fwd(t, &x[2], BE_A, xt_flow(&x[2], &k[2], 0)); /* 2, 3 used */
+	run_fwd(t, &x[3], BE_A, xt_flow(&x[3], &k[3], 0));
+	run_fwd(t, &x[5], BE_A, xt_flow(&x[5], &k[5], 0)); /* evicts 1 */
+
+	assert_int_equal(xf_ct_lookup(&t->f, &k[0], &v), -ENOENT);
+	assert_int_equal(xf_ct_lookup(&t->f, &k[1], &v), -ENOENT);
+	for (i = 2; i < 6; i++)
+		assert_int_equal(xf_ct_lookup(&t->f, &k[i], &v), 0);
+	assert_reasons(&t->f, { XLB_R_FORWARDED, 8 }, { XLB_R_CT_HIT, 2 });
 }
 
 /*
- * Another CPU rescheduled the flow (its backend went down, then came back):
- * this CPU's front still names the old backend, and adopts the LRU's choice
- * within 64 packets, never later.
+ * An entry whose check word does not match its value (what a reader sees
+ * when two CPUs write one way at once) is never used: the packet is
+ * balanced by the table again and the entry rewritten whole.
  */
-static void test_flow_cache_adopts_reschedule_from_other_cpu(void **state)
+static void test_conntrack_torn_entry_is_a_miss(void **state)
 {
 	struct xt *t = *state;
 	struct xlb_flow_key k;
+	struct xlb_ct_set set;
 	struct pkt x;
-	int i, moved = 0;
-	__u32 h;
+	__u32 idx, h;
+	int way;
 
 	xt_web4(t, 0);
 	xt_table_all(t, SVC, BE_A);
-	xt_tcp(&x, XE_CLIENT4, 40017, XE_VIP4, 80, 64);
+	xt_tcp(&x, XE_CLIENT4, 40019, XE_VIP4, 80, 64);
 	h = xt_flow(&x, &k, 0);
-	assert_int_equal(xf_pin_cpu(0), 0);
 	run_fwd(t, &x, BE_A, h);
 
-	xt_set_state(t, BE_A, XLB_BE_DOWN);
-	xt_table_all(t, SVC, BE_B);
-	assert_int_equal(xf_pin_cpu(1), 0);
-	run_fwd(t, &x, BE_B, h);
-	assert_ct(t, &k, BE_B, h);
-	xt_set_state(t, BE_A, XLB_BE_ACTIVE);
+	way = xf_ct_set(&t->f, &k, &idx, &set);
+	assert_true(way >= 0);
+	set.way[way].flow.backend_id = BE_B; /* value of another write */
+	assert_int_equal(xf_ct_write_set(&t->f, idx, &set), 0);
+	xt_reset_counters(t);
 
-	/* Each packet goes, whole, to A until the front adopts B; then to B
-	 * only.  The backend counters say which. */
-	assert_int_equal(xf_pin_cpu(0), 0);
-	for (i = 2; i <= 64; i++) {
-		struct xlb_be_stats b0, b1;
-
-		assert_int_equal(xf_be_stats(&t->f, BE_B, &b0), 0);
-		if (!moved) {
-			__u8 out[XF_OUT_MAX];
-			__u32 out_len = sizeof(out), action;
-
-			assert_int_equal(xf_run(&t->f, x.data, (__u32)x.len, out, &out_len,
-						&action), 0);
-			assert_int_equal(action, XDP_TX);
-			assert_int_equal(xf_be_stats(&t->f, BE_B, &b1), 0);
-			moved = b1.packets != b0.packets;
-		} else {
-			run_fwd(t, &x, BE_B, h);
-		}
-	}
-	assert_true(moved);
-	assert_ct(t, &k, BE_B, h);
+	run_fwd(t, &x, BE_A, h);
+	assert_reasons(&t->f, { XLB_R_FORWARDED, 1 });
+	assert_svc(t, SVC, 1, x.len, 1, 0);
+	assert_ct(t, &k, BE_A, h);
 }
 
 /*
@@ -1722,8 +1721,8 @@ int main(void)
 		T(test_without_hash_src_source_ports_spread),
 		T(test_conntrack_keeps_flow_across_table_change),
 		T(test_conntrack_keeps_flow_across_cpus),
-		T(test_flow_cache_keeps_evicted_flow_and_restores_it),
-		T(test_flow_cache_adopts_reschedule_from_other_cpu),
+		T(test_conntrack_full_set_replaces_least_recently_used),
+		T(test_conntrack_torn_entry_is_a_miss),
 		T(test_down_backend_still_in_table_keeps_flow),
 		T(test_down_backend_flow_rescheduled),
 		T(test_removed_backend_flow_rescheduled),

@@ -405,8 +405,7 @@ static void test_stats_and_conntrack(void **state)
 	k.dport = htons(80);
 	k.proto = IPPROTO_TCP;
 	k.family = XLB_FAM_V4;
-	assert_int_equal(bpf_map_update_elem(t->m.conntrack, &k, &f, BPF_ANY),
-			 0);
+	assert_int_equal(xlb_dpmap_ct_put(&t->m, &k, &f), 0);
 	memset(&k.src, 0, sizeof(k.src));
 	memset(&k.dst, 0, sizeof(k.dst));
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::c", k.src.b), 1);
@@ -414,8 +413,7 @@ static void test_stats_and_conntrack(void **state)
 	k.proto = IPPROTO_UDP;
 	k.family = XLB_FAM_V6;
 	f.backend_id = 6;
-	assert_int_equal(bpf_map_update_elem(t->m.conntrack, &k, &f, BPF_ANY),
-			 0);
+	assert_int_equal(xlb_dpmap_ct_put(&t->m, &k, &f), 0);
 	ctl_ok(t, "conntrack");
 	out_has(t, "tcp 203.0.113.5:40000 -> 198.51.100.1:80 5\n");
 	out_has(t, "udp [2001:db8::c]:40000 -> [2001:db8::1]:80 6\n");

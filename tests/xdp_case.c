@@ -286,7 +286,6 @@ void xt_ct_(struct xt *t, const struct xlb_flow_key *k, __u32 be,
 	_assert_int_equal(v.backend_id, be, file, line);
 	_assert_int_equal(v.hash, hash, file, line);
 	_assert_int_equal(v.svc_id, t->be[be].svc_id, file, line);
-	_assert_int_equal(v.pad, 0, file, line);
 }
 
 /* Compares named counters; prints every mismatch, then fails once. */

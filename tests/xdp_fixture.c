@@ -4,6 +4,8 @@
  * raw libbpf calls (see xdp_fixture.h).
  */
 #include "xdp_fixture.h"
+#include "xlb_hash.h"
+#include "xlb_ct.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,7 +36,9 @@ static int set_sizes(struct xlb_kern *s)
 	err |= bpf_map__set_max_entries(s->maps.xlb_svc_stats, XF_SERVICES);
 	err |= bpf_map__set_max_entries(s->maps.xlb_backends, XF_BACKENDS);
 	err |= bpf_map__set_max_entries(s->maps.xlb_be_stats, XF_BACKENDS);
-	err |= bpf_map__set_max_entries(s->maps.xlb_conntrack, XF_CONNTRACK);
+	err |= bpf_map__set_max_entries(s->maps.xlb_conntrack,
+					XF_CONNTRACK / XLB_CT_WAYS);
+	s->rodata->xlb_ct_mask = XF_CONNTRACK / XLB_CT_WAYS - 1;
 	err |= bpf_map__set_max_entries(s->maps.xlb_frags, XF_FRAGS);
 	return err ? -EINVAL : 0;
 }
@@ -299,10 +303,41 @@ int xf_reset_counters(struct xf *f)
 
 /* ---- connection and fragment tables ------------------------------------ */
 
+/* The set a flow belongs to (bpf/xlb_ct.h), and its way there or -1. */
+int xf_ct_set(struct xf *f, const struct xlb_flow_key *k, __u32 *idx,
+	      struct xlb_ct_set *set)
+{
+	__u32 h = xlb_ct_hash(k), tag = xlb_ct_tag(h);
+	int i, way = -1;
+
+	*idx = h & (XF_CONNTRACK / XLB_CT_WAYS - 1);
+	if (bpf_map_lookup_elem(FD(f, xlb_conntrack), idx, set))
+		return -errno;
+	for (i = 0; i < XLB_CT_WAYS; i++)
+		if (set->tag[i] == tag && !memcmp(&set->way[i].key, k, sizeof(*k)))
+			way = i;
+	return way;
+}
+
 int xf_ct_lookup(struct xf *f, const struct xlb_flow_key *k,
 		 struct xlb_flow *v)
 {
-	return err_of(bpf_map_lookup_elem(FD(f, xlb_conntrack), k, v));
+	struct xlb_ct_set set;
+	__u32 idx;
+	int way = xf_ct_set(f, k, &idx, &set);
+
+	if (way < 0)
+		return way == -1 ? -ENOENT : way;
+	*v = set.way[way].flow;
+	if (v->check != xlb_ct_check(set.tag[way], v))
+		return -EBADMSG;
+	return 0;
+}
+
+int xf_ct_write_set(struct xf *f, __u32 idx, const struct xlb_ct_set *set)
+{
+	return err_of(bpf_map_update_elem(FD(f, xlb_conntrack), &idx, set,
+					  BPF_ANY));
 }
 
 int xf_frag_lookup(struct xf *f, const struct xlb_frag_key *k,
@@ -329,9 +364,20 @@ static int count_keys(int fd, size_t key_size)
 	return n;
 }
 
+/* Ways holding a published entry, over the whole table. */
 int xf_ct_count(struct xf *f)
 {
-	return count_keys(FD(f, xlb_conntrack), sizeof(struct xlb_flow_key));
+	struct xlb_ct_set set;
+	__u32 idx;
+	int i, n = 0;
+
+	for (idx = 0; idx < XF_CONNTRACK / XLB_CT_WAYS; idx++) {
+		if (bpf_map_lookup_elem(FD(f, xlb_conntrack), &idx, &set))
+			return -errno;
+		for (i = 0; i < XLB_CT_WAYS; i++)
+			n += set.tag[i] != 0;
+	}
+	return n;
 }
 
 int xf_frag_count(struct xf *f)

@@ -20,7 +20,7 @@
 /* Map sizes the fixture loads with: small, so a load is quick. */
 #define XF_SERVICES  32   /* service ids 1..XF_SERVICES-1 */
 #define XF_BACKENDS  64   /* backend entry ids 1..XF_BACKENDS-1 */
-#define XF_CONNTRACK 4096
+#define XF_CONNTRACK 4096 /* flows: 1024 sets */
 #define XF_FRAGS     256
 
 /* Room for the largest output a test packet can become. */
@@ -80,6 +80,10 @@ int xf_reset_counters(struct xf *f);
 int xf_ct_lookup(struct xf *f, const struct xlb_flow_key *k,
 		 struct xlb_flow *v);
 int xf_ct_count(struct xf *f);
+/* The connection-table set of a flow; returns its way, -1, or -errno. */
+int xf_ct_set(struct xf *f, const struct xlb_flow_key *k, __u32 *idx,
+	      struct xlb_ct_set *set);
+int xf_ct_write_set(struct xf *f, __u32 idx, const struct xlb_ct_set *set);
 int xf_frag_lookup(struct xf *f, const struct xlb_frag_key *k,
 		   struct xlb_frag *v);
 int xf_frag_count(struct xf *f);

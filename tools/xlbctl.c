@@ -32,7 +32,6 @@
 static const char xlbctl_usage[] =
 	"usage: xlbctl [-p PIN_DIR] [-v] COMMAND\n"
 	"  load [--services N] [--backends N] [--conntrack N] [--frags N]\n"
-	"       [--flow-cache N]\n"
 	"  attach IFNAME [--mode native|generic|auto]\n"
 	"  detach IFNAME\n"
 	"  config [--src-mac MAC] [--nh-mac MAC] [--src4 ADDR[/PLEN]]\n"
@@ -202,10 +201,9 @@ static int cmd_load(struct ctl *c, int argc, char **argv)
 		{ "backends", required_argument, NULL, 'b' },
 		{ "conntrack", required_argument, NULL, 'c' },
 		{ "frags", required_argument, NULL, 'f' },
-		{ "flow-cache", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct xlb_sizes sz = { 0, 0, 0, 0, 0 };
+	struct xlb_sizes sz = { 0, 0, 0, 0 };
 	struct xlb_dp *dp;
 	int o, rc = 0;
 
@@ -223,9 +221,6 @@ static int cmd_load(struct ctl *c, int argc, char **argv)
 		else if (o == 'f')
 			rc = parse_u32("--frags", optarg, 1, XLB_MAX_FRAGS,
 				       &sz.frags);
-		else if (o == 'F')
-			rc = parse_u32("--flow-cache", optarg, 1,
-				       XLB_MAX_FLOW_CACHE, &sz.flow_cache);
 		else
 			rc = bad_option(argv);
 	}
@@ -236,9 +231,8 @@ static int cmd_load(struct ctl *c, int argc, char **argv)
 	if (open_dp(c, &sz, &dp))
 		return 1;
 	xlb_dp_sizes(dp, &sz);
-	printf("services %u\nbackends %u\nconntrack %u\nfrags %u\n"
-	       "flow_cache %u\n", sz.services, sz.backends, sz.conntrack,
-	       sz.frags, sz.flow_cache);
+	printf("services %u\nbackends %u\nconntrack %u\nfrags %u\n",
+	       sz.services, sz.backends, sz.conntrack, sz.frags);
 	xlb_dp_close(dp);
 	return 0;
 }

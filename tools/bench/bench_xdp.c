@@ -39,7 +39,7 @@
 #define NO_TARGET 0.0
 
 /* The new-flow case with free entries must not come near a full table
- * (the LRU starts evicting when its free lists run low)... */
+ * at the default size (there, inserts start replacing flows)... */
 _Static_assert(2 * CHECK_REPEAT + ROUNDS * (REPEAT_NEW + 1) <
 		       XLB_DEF_CONNTRACK / 4 * 3,
 	       "connection table would fill up");
@@ -289,7 +289,7 @@ static int measure_case(struct bench *b, struct bench_case *c, int round)
 
 static __u32 conntrack_size(const struct bench *b)
 {
-	return bpf_map__max_entries(b->xb->maps.xlb_conntrack);
+	return bpf_map__max_entries(b->xb->maps.xlb_conntrack) * XLB_CT_WAYS;
 }
 
 /* As many new flows as the table holds: from then on it stays full. */
@@ -334,13 +334,24 @@ static void report(const struct bench_case *c)
 	       median(ratio, ROUNDS), median(triv, ROUNDS), c->target, katran);
 }
 
-static int open_progs(struct bench *b)
+/* ct_size: connection-table flows (a power of two), 0 for the default. */
+static int open_progs(struct bench *b, __u32 ct_size)
 {
 	int err;
 
-	b->xb = xlb_bench__open_and_load();
+	b->xb = xlb_bench__open();
 	if (!b->xb)
-		return bench_fail(PROG, "loading xlb_bench.o", -errno);
+		return bench_fail(PROG, "opening xlb_bench.o", -errno);
+	if (ct_size) {
+		err = bpf_map__set_max_entries(b->xb->maps.xlb_conntrack,
+					       ct_size / XLB_CT_WAYS);
+		if (err)
+			return bench_fail(PROG, "sizing the table", err);
+		b->xb->rodata->xlb_ct_mask = ct_size / XLB_CT_WAYS - 1;
+	}
+	err = xlb_bench__load(b->xb);
+	if (err)
+		return bench_fail(PROG, "loading xlb_bench.o", err);
 	b->tr = xdp_trivial__open_and_load();
 	if (!b->tr)
 		return bench_fail(PROG, "loading xdp_trivial.o", -errno);
@@ -387,18 +398,44 @@ static int bench_all(struct bench *b)
 	return err;
 }
 
-int main(void)
+/* `bench_xdp [--conntrack N]`: N flows, a power of two >= 4. */
+static int parse_args(int argc, char **argv, __u32 *ct_size)
+{
+	char *end;
+	unsigned long v;
+
+	*ct_size = 0;
+	if (argc == 1)
+		return 0;
+	if (argc == 3 && !strcmp(argv[1], "--conntrack")) {
+		errno = 0;
+		v = strtoul(argv[2], &end, 10);
+		if (!errno && !*end && v >= XLB_CT_WAYS &&
+		    v <= XLB_MAX_CONNTRACK && !(v & (v - 1))) {
+			*ct_size = (__u32)v;
+			return 0;
+		}
+	}
+	fprintf(stderr, "usage: %s [--conntrack N] (N: a power of two, "
+		"%u..%u)\n", argv[0], XLB_CT_WAYS, XLB_MAX_CONNTRACK);
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
+	__u32 ct_size;
 	size_t i;
 	int cpu, err;
 
+	if (parse_args(argc, argv, &ct_size))
+		return 2;
 	cpu = bench_pin_cpu();
 	if (cpu < 0)
 		return bench_fail(PROG, "pinning to a CPU", cpu), 1;
 	err = build_frames();
 	if (!err)
-		err = open_progs(&b);
+		err = open_progs(&b, ct_size);
 	if (!err)
 		err = bench_all(&b);
 	if (!err) {
