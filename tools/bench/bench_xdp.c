@@ -227,7 +227,7 @@ static int check_output(const struct bench_case *c,
 
 /* Sets the case's frame and runs it once, unchecked: the established
  * flow's first packet creates it, and later rounds refresh it (other
- * cases' new flows may have evicted it from the LRU meanwhile). */
+ * cases' new flows may have replaced it in its set meanwhile). */
 static int prime(struct bench *b, const struct bench_case *c)
 {
 	__u32 action;
