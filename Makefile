@@ -130,10 +130,15 @@ bench:
 	$(MAKE) all
 	tools/bench/run-all $(BUILD)
 
+# Programs carry their XDP object inside (skeletons); lib/xlb keeps the
+# objects loaded by other tools (tc loads decap_tc.bpf.o on backends).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb \
+		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xlb/
+	install -m 0644 $(filter-out %_bench.o %_trivial.o,$(BPF_OBJS)) \
+		$(DESTDIR)$(PREFIX)/lib/xlb/
+	install -m 0644 $(wildcard tools/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf build build-san
