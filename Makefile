@@ -117,7 +117,7 @@ else
 	tests/run-all $(BUILD) build-san
 endif
 
-tests: $(TESTS)
+tests: $(TESTS) $(TOOLS)
 
 # The README's main job: the namespace lab with real traffic.
 lab:
