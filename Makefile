@@ -52,6 +52,12 @@ LIBXLB    := $(BUILD)/libxlb.a
 TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard tools/*.c))
 TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 
+# Programs of several files: every .c of the folder, named after it.
+PROG_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard lbd/*.c hcd/*.c \
+		bgpd-bridge/*.c lbsh/*.c tools/xlbctl/*.c))))
+PROG_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(foreach d,$(PROG_DIRS),$(wildcard $(d)/*.c)))
+PROGS     := $(foreach d,$(PROG_DIRS),$(BUILD)/$(notdir $(d)))
+
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_HELPERS := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
@@ -61,7 +67,7 @@ BENCH_SRCS := $(wildcard tools/bench/bench_*.c)
 BENCHES    := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all test tests lab bench install clean deps
-all: $(BPF_OBJS) $(LIBXLB) $(TOOLS) $(TESTS) $(BENCHES)
+all: $(BPF_OBJS) $(LIBXLB) $(TOOLS) $(PROGS) $(TESTS) $(BENCHES)
 
 deps:
 	tools/install-deps
@@ -75,7 +81,7 @@ $(BUILD)/vmlinux.h:
 $(BUILD)/%.o: %.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(if $(filter bpf/% tools/%.bpf.c,$<),$(CLANG) $(BPF_CFLAGS) -c $< -o $@,\
-		$(CC) $(CFLAGS) -c $< -o $@)
+		$(CC) $(CFLAGS) -I$(<D) -c $< -o $@)
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp
@@ -85,6 +91,13 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.o
 $(LIB_OBJS): $(LIB_HDRS) $(BPF_SKELS)
 $(LIBXLB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
+
+define prog_rule
+$(BUILD)/$(notdir $(1)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIBXLB)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach d,$(PROG_DIRS),$(eval $(call prog_rule,$(d))))
+$(PROG_OBJS): $(LIB_HDRS) $(BPF_SKELS) $(wildcard $(addsuffix /*.h,$(PROG_DIRS)))
 
 $(BUILD)/%: tools/%.c $(LIBXLB) $(LIB_HDRS) $(BPF_SKELS)
 	@mkdir -p $(@D)
@@ -117,7 +130,7 @@ else
 	tests/run-all $(BUILD) build-san
 endif
 
-tests: $(TESTS) $(TOOLS)
+tests: $(TESTS) $(TOOLS) $(PROGS)
 
 # The README's main job: the namespace lab with real traffic.
 lab:
@@ -135,7 +148,7 @@ bench:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb \
 		$(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(TOOLS) $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(filter-out %_bench.o %_trivial.o,$(BPF_OBJS)) \
 		$(DESTDIR)$(PREFIX)/lib/xlb/
 	install -m 0644 $(wildcard tools/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
