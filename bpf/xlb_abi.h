@@ -85,7 +85,10 @@ struct xlb_backend {
 	__u32 svc_id; /* the service this entry belongs to */
 	__u8 family;  /* XLB_FAM_* of addr: picks the encapsulation */
 	__u8 state;   /* enum xlb_be_state */
-	__u16 pad;
+	__u16 port;   /* backend port, host order: not used by the datapath
+		       * (DSR keeps the destination port), but part of the
+		       * entry's identity, so lbd can rebuild its view of
+		       * what is applied from the maps alone */
 };
 
 /*
