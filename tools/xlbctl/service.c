@@ -252,6 +252,7 @@ static int write_backends(const struct xlb_dpmaps *m, const struct svc_spec *sp)
 		be.addr = sp->bes[i].addr;
 		be.family = sp->bes[i].family;
 		be.svc_id = sp->id;
+		be.port = sp->bes[i].port;
 		be.state = XLB_BE_ACTIVE;
 		err = xlb_dpmap_backend_put(m, sp->bes[i].id, &be);
 		if (err)
