@@ -31,7 +31,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pipe $(SAN_FLAGS) \
 	   -I$(BUILD) -Ibpf -Ilib
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS  := -lbpf -lelf -lz -lpthread
+LDLIBS  := -lbpf -lelf -lz -lnng -lpthread
 
 # -fno-strict-aliasing: packet headers are read and written through casts
 # of one buffer; type-based alias analysis must not reorder those accesses.
