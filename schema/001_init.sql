@@ -14,18 +14,27 @@
 -- state in force.  Triggers append every change to `revision`, which lbd
 -- applies in order.
 --
--- The migration runner (lib/xlb_db.c) runs this file in one transaction and
--- sets PRAGMA user_version.
+-- A batch import starts with `.bail on`: without it the sqlite3 tool goes on
+-- after a rejected statement, and the file's COMMIT keeps the others.
+--
+-- The migration runner (lib/xlb_db_migrate.c) runs this file in one
+-- transaction and sets PRAGMA user_version.
 
 -- ---------------------------------------------------------------------------
 -- Primes up to the largest Maglev table (65,537): the triggers check a
 -- service's ring_size against this table (SQLite triggers cannot use WITH).
+-- A sieve: every number, less the multiples a*a, a*a+a, ... of each
+-- a <= 256 (sqrt 65,537): ~0.4 M rows to strike, a fraction of a second
+-- (trial division against a recursive CTE rescans it: tens of seconds).
 CREATE TABLE prime (n INTEGER PRIMARY KEY) WITHOUT ROWID;
 INSERT INTO prime (n)
   WITH RECURSIVE c(n) AS (SELECT 2 UNION ALL SELECT n + 1 FROM c WHERE n < 65537)
-  SELECT n FROM c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM c AS d WHERE d.n * d.n <= c.n AND c.n % d.n = 0 AND d.n < 257);
+  SELECT n FROM c;
+DELETE FROM prime WHERE n IN (
+  WITH RECURSIVE a(a) AS (SELECT 2 UNION ALL SELECT a + 1 FROM a WHERE a < 256),
+  m(a, v) AS (SELECT a, a * a FROM a
+              UNION ALL SELECT a, v + a FROM m WHERE v + a <= 65537)
+  SELECT v FROM m);
 
 -- ---------------------------------------------------------------------------
 -- Configuration (written by operators).
@@ -278,6 +287,12 @@ BEGIN
   WHERE NEW.type NOT IN ('tcp', 'http', 'https', 'icmp', 'udp');
   SELECT json_extract('{}', printf('health_check %s: port "%s" is not 1..65535', NEW.name, NEW.port))
   WHERE NEW.port IS NOT NULL AND (typeof(NEW.port) != 'integer' OR NEW.port NOT BETWEEN 1 AND 65535);
+  SELECT json_extract('{}', printf('health_check %s: method "%s" is not GET, HEAD, POST or OPTIONS', NEW.name, NEW.method))
+  WHERE NEW.method IS NULL OR NEW.method NOT IN ('GET', 'HEAD', 'POST', 'OPTIONS');
+  SELECT json_extract('{}', printf('health_check %s: path "%s" does not start with /', NEW.name, NEW.path))
+  WHERE NEW.path IS NULL OR substr(NEW.path, 1, 1) != '/';
+  SELECT json_extract('{}', printf('health_check %s: tls_verify "%s" is not 0 or 1', NEW.name, NEW.tls_verify))
+  WHERE NEW.tls_verify IS NULL OR NEW.tls_verify NOT IN (0, 1);
   SELECT json_extract('{}', printf('health_check %s: interval_ms "%s" is not 100..3600000', NEW.name, NEW.interval_ms))
   WHERE typeof(NEW.interval_ms) != 'integer' OR NEW.interval_ms NOT BETWEEN 100 AND 3600000;
   SELECT json_extract('{}', printf('health_check %s: timeout_ms "%s" is not 10..interval_ms', NEW.name, NEW.timeout_ms))
