@@ -31,7 +31,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pipe $(SAN_FLAGS) \
 	   -I$(BUILD) -Ibpf -Ilib
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS  := -lbpf -lelf -lz -lnng -lpthread
+LDLIBS  := -lbpf -lelf -lz -lnng -lpthread -lsqlite3
 
 # -fno-strict-aliasing: packet headers are read and written through casts
 # of one buffer; type-based alias analysis must not reorder those accesses.
@@ -45,7 +45,11 @@ BPF_SKELS := $(patsubst %.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.c))
 BPF_HDRS  := $(wildcard bpf/*.h)
 
 LIB_SRCS  := $(wildcard lib/*.c)
-LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+# The schema files are compiled into libxlb (lib/xlb_db_migrate.c applies
+# them), so a program carries the migrations it knows.
+SCHEMA_SQL := $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
+SCHEMA_OBJ := $(BUILD)/gen/xlb_db_schema.o
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(SCHEMA_OBJ)
 LIB_HDRS  := $(wildcard lib/*.h) $(BPF_HDRS)
 LIBXLB    := $(BUILD)/libxlb.a
 
@@ -98,6 +102,32 @@ $(BUILD)/$(notdir $(1)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIB
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call prog_rule,$(d))))
 $(PROG_OBJS): $(LIB_HDRS) $(BPF_SKELS) $(wildcard $(addsuffix /*.h,$(PROG_DIRS)))
+
+# Each schema/NNN_name.sql becomes a NUL-terminated byte array (od: any
+# byte is safe) and one xlb_db_migrations entry, in NNN order.
+$(BUILD)/gen/xlb_db_schema.c: $(SCHEMA_SQL) Makefile
+	@mkdir -p $(@D)
+	{ echo '/* Generated from schema/NNN_*.sql by the Makefile. */'; \
+	  echo '#include "xlb_db_internal.h"'; \
+	  for f in $(SCHEMA_SQL); do \
+	    v=$$(basename $$f | cut -c1-3); \
+	    echo "static const unsigned char sql_$$v[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '0x00 };'; \
+	  done; \
+	  echo 'const struct xlb_db_migration xlb_db_migrations[] = {'; \
+	  for f in $(SCHEMA_SQL); do \
+	    n=$$(basename $$f); v=$$(echo $$n | cut -c1-3); \
+	    echo "	{ $$(expr $$v + 0), \"$$n\", (const char *)sql_$$v },"; \
+	  done; \
+	  echo '};'; \
+	  echo 'const unsigned int xlb_db_nmigrations ='; \
+	  echo '	sizeof(xlb_db_migrations) / sizeof(xlb_db_migrations[0]);'; \
+	} > $@.tmp
+	mv $@.tmp $@
+
+$(SCHEMA_OBJ): $(BUILD)/gen/xlb_db_schema.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/%: tools/%.c $(LIBXLB) $(LIB_HDRS) $(BPF_SKELS)
 	@mkdir -p $(@D)
