@@ -525,6 +525,7 @@ static const struct bad bad_writes[] = {
 	{ "UPDATE node SET interface = 'eth 0'",
 	  "node 1: interface \"eth 0\" is not an interface name" },
 	{ "UPDATE node SET echo_reply = 2", "node 1: echo_reply \"2\" is not 0 or 1" },
+	{ "UPDATE node SET echo_reply = 'yes'", "node 1: echo_reply \"yes\" is not 0 or 1" },
 	/* health_check */
 	{ HC "port) VALUES ('web check', 'tcp', 80)",
 	  "health_check \"web check\": name must be 1..63 of A-Z a-z 0-9 _ . : -" },
