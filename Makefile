@@ -59,7 +59,8 @@ TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 # Programs of several files: every .c of the folder, named after it.
 PROG_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard lbd/*.c hcd/*.c \
 		bgpd-bridge/*.c lbsh/*.c tools/xlbctl/*.c))))
-PROG_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(foreach d,$(PROG_DIRS),$(wildcard $(d)/*.c)))
+# Their objects go under obj/: build/lbd is the program, not a folder.
+PROG_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(foreach d,$(PROG_DIRS),$(wildcard $(d)/*.c)))
 PROGS     := $(foreach d,$(PROG_DIRS),$(BUILD)/$(notdir $(d)))
 
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -97,11 +98,14 @@ $(LIBXLB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 define prog_rule
-$(BUILD)/$(notdir $(1)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIBXLB)
+$(BUILD)/$(notdir $(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIBXLB)
 	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call prog_rule,$(d))))
 $(PROG_OBJS): $(LIB_HDRS) $(BPF_SKELS) $(wildcard $(addsuffix /*.h,$(PROG_DIRS)))
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$(<D) -c $< -o $@
 
 # Each schema/NNN_name.sql becomes a NUL-terminated byte array (od: any
 # byte is safe) and one xlb_db_migrations entry, in NNN order.

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * apply.c - writes what differs between the computed jobs and the maps,
+ * counting every write, in the order packets need:
+ *   1. VIP markers, services and entries that are new or changed (a table
+ *      must never name an entry that does not exist yet),
+ *   2. the changed tables, many services per kernel wait,
+ *   3. removals: entries no row wants any more, services that are gone,
+ *      markers of VIPs without services (after no table names them).
+ * The mirror in lbd_state is updated only after a write succeeded.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbd.h"
+#include "xlb_errmsg.h"
+
+static bool applicable(const struct lbd_job *job)
+{
+	return job->present && !job->rejected && !job->err;
+}
+
+static int put_entry(struct lbd_state *st, uint32_t id,
+		     const struct xlb_backend *be)
+{
+	int err;
+
+	if (!memcmp(&st->be[id], be, sizeof(*be)))
+		return 0;
+	err = xlb_dpmap_backend_put(&st->m, id, be);
+	if (err)
+		return err;
+	st->be[id] = *be;
+	st->writes++;
+	return 0;
+}
+
+static int ensure_marker(struct lbd_state *st, struct lbd_vip *vip)
+{
+	int err;
+
+	if (vip->marker)
+		return 0;
+	err = xlb_dpmap_vip_add(&st->m, &vip->addr, vip->family);
+	if (err)
+		return err;
+	vip->marker = true;
+	st->writes++;
+	return 0;
+}
+
+static int put_service(struct lbd_state *st, struct lbd_job *job)
+{
+	struct lbd_svc *s = &st->svc[job->svc_id];
+	struct xlb_service val = { .id = job->svc_id, .flags = job->flags };
+	struct lbd_vip *vip;
+	int err;
+
+	if (s->live && s->flags == job->flags)
+		return 0;
+	vip = lbd_state_vip(st, &job->key.addr, job->key.family);
+	if (!vip)
+		return -ENOMEM;
+	err = ensure_marker(st, vip);
+	if (!err)
+		err = xlb_dpmap_service_put(&st->m, &job->key, &val);
+	if (err)
+		return err;
+	st->writes++;
+	s->flags = job->flags;
+	if (!s->live) {
+		err = lbd_keymap_put(&st->by_key, &job->key, job->svc_id);
+		if (err)
+			return err;
+		s->key = job->key;
+		s->live = true;
+		s->vip = (uint32_t)(vip - st->vips);
+		vip->nsvc++;
+	}
+	return 0;
+}
+
+static int add_phase(struct lbd_state *st, struct lbd_job *job)
+{
+	int err = 0;
+
+	/* Entries first: the service's table may name them at once. */
+	for (size_t i = 0; i < job->nrows && !err; i++)
+		err = put_entry(st, job->rows[i].id, &job->rows[i].be);
+	if (!err)
+		err = put_service(st, job);
+	return err;
+}
+
+static int ring_phase(struct lbd_state *st, struct lbd_job *jobs, size_t n)
+{
+	struct xlb_ring_update *u = malloc((n ? n : 1) * sizeof(*u));
+	struct lbd_job **owner = malloc((n ? n : 1) * sizeof(*owner));
+	size_t k = 0;
+	int err = -ENOMEM;
+
+	if (u && owner) {
+		for (size_t i = 0; i < n; i++) {
+			if (!applicable(&jobs[i]) || !jobs[i].table)
+				continue;
+			owner[k] = &jobs[i];
+			u[k++] = (struct xlb_ring_update){ jobs[i].svc_id,
+				jobs[i].table, jobs[i].ring_size };
+		}
+		err = k ? xlb_dpmap_rings_switch(&st->m, u, k) : 0;
+	}
+	for (size_t i = 0; u && owner && i < k; i++) {
+		struct lbd_svc *s = &st->svc[u[i].svc_id];
+
+		/* After a failure some may be in force: unknown, so the next
+		 * pass writes them again. */
+		s->ring_size = err ? 0 : u[i].ring_size;
+		s->ring_digest = err ? 0 : owner[i]->digest;
+		if (!err)
+			st->writes++;
+	}
+	free(u);
+	free(owner);
+	return err;
+}
+
+/* The entry stays readable as removed (address, service, port) so a
+ * restart can tell it from a never-used one. */
+static int remove_entry(struct lbd_state *st, uint32_t id, time_t now)
+{
+	struct xlb_backend be = st->be[id];
+	int err;
+
+	be.state = XLB_BE_REMOVED;
+	err = put_entry(st, id, &be);
+	if (!err)
+		err = lbd_ids_release(&st->be_ids, id, now);
+	return err;
+}
+
+static void set_ready(struct lbd_state *st, struct lbd_svc *s, bool ready)
+{
+	struct lbd_vip *vip = &st->vips[s->vip];
+
+	if (s->ready == ready)
+		return;
+	s->ready = ready;
+	if (ready)
+		vip->nready++;
+	else
+		vip->nready--;
+}
+
+/* Entries of s that no row wants any more; then s holds the rows' ids. */
+static int replace_entries(struct lbd_state *st, struct lbd_svc *s,
+			   const struct lbd_job *job, time_t now)
+{
+	size_t i = 0, j = 0;
+	uint32_t *ids;
+	int err = 0;
+
+	while (i < s->nbe && !err) {
+		int c = j < job->nrows ? lbd_entry_cmp(&st->be[s->be[i]],
+						       &job->rows[j].be) : -1;
+
+		if (c < 0)
+			err = remove_entry(st, s->be[i++], now);
+		else if (c > 0)
+			j++;
+		else
+			i++, j++;
+	}
+	if (err)
+		return err;
+	ids = realloc(s->be, (job->nrows ? job->nrows : 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t k = 0; k < job->nrows; k++)
+		ids[k] = job->rows[k].id;
+	s->be = ids;
+	s->nbe = s->cap = job->nrows;
+	return 0;
+}
+
+static int drop_vip_if_unused(struct lbd_state *st, struct lbd_vip *vip)
+{
+	int err;
+
+	if (vip->nsvc || !vip->marker)
+		return 0;
+	err = xlb_dpmap_vip_del(&st->m, &vip->addr, vip->family);
+	if (err && err != -ENOENT)
+		return err;
+	vip->marker = false;
+	st->writes++;
+	return 0;
+}
+
+static int remove_service(struct lbd_state *st, uint32_t id, time_t now)
+{
+	struct lbd_svc *s = &st->svc[id];
+	struct lbd_vip *vip = &st->vips[s->vip];
+	int err = xlb_dpmap_service_del(&st->m, &s->key);
+
+	if (err && err != -ENOENT)
+		return err;
+	st->writes++;
+	if (s->ring_size) {
+		err = xlb_dpmap_ring_del(&st->m, id);
+		if (err && err != -ENOENT)
+			return err;
+		st->writes++;
+	}
+	for (size_t i = 0; i < s->nbe; i++) {
+		err = remove_entry(st, s->be[i], now);
+		if (err)
+			return err;
+	}
+	set_ready(st, s, false);
+	lbd_keymap_del(&st->by_key, &s->key);
+	vip->nsvc--;
+	free(s->be);
+	memset(s, 0, sizeof(*s));
+	err = lbd_ids_release(&st->svc_ids, id, now);
+	return err ? err : drop_vip_if_unused(st, vip);
+}
+
+static int remove_phase(struct lbd_state *st, struct lbd_job *job, time_t now)
+{
+	struct lbd_svc *s;
+	int err;
+
+	if (!job->present && !job->rejected && job->svc_id &&
+	    st->svc[job->svc_id].live)
+		return remove_service(st, job->svc_id, now);
+	if (!applicable(job))
+		return 0;
+	s = &st->svc[job->svc_id];
+	err = replace_entries(st, s, job, now);
+	if (!err)
+		set_ready(st, s, job->usable > 0);
+	return err;
+}
+
+int lbd_apply(struct lbd_state *st, struct lbd_job *jobs, size_t n,
+	      time_t now)
+{
+	int err = 0, first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!applicable(&jobs[i]))
+			continue;
+		jobs[i].err = add_phase(st, &jobs[i]);
+		if (jobs[i].err && !first)
+			first = jobs[i].err;
+	}
+	err = ring_phase(st, jobs, n);
+	if (err && !first)
+		first = err;
+	for (size_t i = 0; i < n; i++) {
+		err = remove_phase(st, &jobs[i], now);
+		if (err && !first)
+			first = err;
+	}
+	return first;
+}
+
+int lbd_apply_config(struct lbd_state *st, const struct xlb_config *cfg)
+{
+	struct xlb_config cur;
+	int err = xlb_dpmap_config_get(&st->m, &cur);
+
+	if (!err && !memcmp(&cur, cfg, sizeof(cur)))
+		return 0;
+	err = xlb_dpmap_config_set(&st->m, cfg);
+	if (!err)
+		st->writes++;
+	return err;
+}
+
+static int sweep_vip(struct lbd_state *st, struct lbd_vip *vip)
+{
+	int err;
+
+	if (!vip->nsvc)
+		return drop_vip_if_unused(st, vip);
+	err = ensure_marker(st, vip);
+	if (err)
+		return err;
+	err = xlb_dpmap_filter_test(&st->m, &vip->addr, vip->family);
+	if (err != 0)
+		return err < 0 ? err : 0;
+	err = xlb_dpmap_filter_set(&st->m, &vip->addr, vip->family);
+	if (!err)
+		st->writes++;
+	return err;
+}
+
+int lbd_apply_sweep(struct lbd_state *st, time_t now)
+{
+	int err;
+
+	for (size_t i = 0; i < st->norphans; i++) {
+		err = remove_entry(st, st->orphans[i], now);
+		if (err)
+			return err;
+	}
+	st->norphans = 0;
+	for (size_t i = 0; i < st->nvips; i++) {
+		err = sweep_vip(st, &st->vips[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * lbd.h - the node's brain: desired state in SQLite reconciled into the
+ * pinned BPF maps.  lbd is the only writer of the maps.
+ *
+ * The shape of one pass (reconcile.c):
+ *   desired.c  reads the rows of the services a change touched,
+ *   validate.c checks what SQL cannot (canonical addresses, families, sizes),
+ *   ids.c      gives new rows entry ids (numeric ids exist only in lbd and
+ *              the maps; identity is by address),
+ *   compute.c  derives each entry's datapath state and the Maglev table,
+ *              services in parallel,
+ *   apply.c    writes only what differs from what the maps hold (state.c
+ *              mirrors them), batched, counting every write,
+ *   record.c   records the applied revision, vip_state and rejects in one
+ *              transaction.
+ * loop.c watches the database for commits and drives the passes.
+ */
+#ifndef LBD_H
+#define LBD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <linux/types.h>
+#include <sqlite3.h>
+
+#include "xlb_abi.h"
+#include "xlb_addr.h"
+#include "xlb_dpmap.h"
+#include "xlb_loader.h"
+
+/* ---- log.c: stderr, one line per event, with a level ------------------- */
+enum lbd_level { LBD_ERR, LBD_WARN, LBD_INFO, LBD_DEBUG };
+void lbd_log_level(enum lbd_level max);
+void lbd_log(enum lbd_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+double lbd_now_ms(void); /* monotonic */
+
+/* ---- keymap.c: open-addressing hash, xlb_vip_key -> u32 ---------------- */
+struct lbd_keymap {
+	struct lbd_keymap_slot *slots;
+	size_t cap, used; /* cap: a power of two */
+};
+int lbd_keymap_init(struct lbd_keymap *km, size_t hint);
+void lbd_keymap_free(struct lbd_keymap *km);
+/* 1 and *val when present, else 0. */
+int lbd_keymap_get(const struct lbd_keymap *km, const struct xlb_vip_key *k,
+		   uint32_t *val);
+int lbd_keymap_put(struct lbd_keymap *km, const struct xlb_vip_key *k,
+		   uint32_t val);
+void lbd_keymap_del(struct lbd_keymap *km, const struct xlb_vip_key *k);
+
+/* ---- ids.c: entry / service id allocation ------------------------------ */
+/*
+ * The connection table trusts a (backend id, service id) pair while the
+ * entry still names the service, so an id freed in this run is not handed
+ * out again before LBD_ID_QUARANTINE_S: flows pinned to the old meaning are
+ * rescheduled first.  Order of preference: ids never used, then ids removed
+ * before this run (lowest first), then freed ids, longest freed first.
+ */
+#define LBD_ID_QUARANTINE_S 60
+
+struct lbd_ids {
+	uint32_t max;        /* ids 1..max */
+	uint8_t *used;       /* [max + 1]: 0 never, 1 in use, 2 freed */
+	uint32_t next_fresh; /* lowest id that may be never-used */
+	uint32_t nfresh;     /* never-used ids left */
+	struct lbd_freed *fifo; /* freed ids in the order they may return */
+	size_t head, len, cap;
+};
+int lbd_ids_init(struct lbd_ids *p, uint32_t max);
+void lbd_ids_free(struct lbd_ids *p);
+/* Marks id in use / removed-before-this-run while rebuilding from maps. */
+void lbd_ids_mark_used(struct lbd_ids *p, uint32_t id);
+int lbd_ids_mark_removed(struct lbd_ids *p, uint32_t id);
+/* How many ids alloc can hand out now. */
+size_t lbd_ids_available(const struct lbd_ids *p, time_t now);
+/* 0 when none is available. */
+uint32_t lbd_ids_alloc(struct lbd_ids *p, time_t now);
+/* Returns an id, usable again after the quarantine. */
+int lbd_ids_release(struct lbd_ids *p, uint32_t id, time_t now);
+
+/* ---- state.c: what the maps hold, as lbd knows it ---------------------- */
+struct lbd_svc {
+	struct xlb_vip_key key;
+	uint32_t flags;       /* XLB_SVC_F_* in force */
+	uint32_t ring_size;   /* M of the table in force, 0: no table */
+	uint64_t ring_digest; /* lbd_ring_digest() of that table */
+	uint32_t *be;         /* entry ids in force, by (family, addr, port) */
+	size_t nbe, cap;
+	uint32_t vip;         /* index into lbd_state.vips */
+	bool live;            /* in xlb_services */
+	bool ready;           /* has a usable backend */
+};
+
+struct lbd_vip {
+	union xlb_addr addr;
+	uint8_t family;
+	uint32_t nsvc;   /* live services on this address */
+	uint32_t nready; /* ... of which ready */
+	bool marker;     /* marker in xlb_services */
+	int recorded;    /* readiness in vip_state: -1 unknown, 0, 1 */
+	bool changed;    /* readiness changed in this pass */
+};
+
+struct lbd_state {
+	struct xlb_dpmaps m;
+	struct lbd_svc *svc;      /* [m.max_svc_id + 1], by service id */
+	struct xlb_backend *be;   /* [m.max_be_id + 1]: mirror of xlb_backends */
+	struct lbd_keymap by_key; /* service key -> service id */
+	struct lbd_keymap vip_ix; /* VIP (proto 0, port 0) -> index in vips */
+	struct lbd_vip *vips;
+	size_t nvips, capvips;
+	struct lbd_ids svc_ids, be_ids;
+	uint32_t *orphans;        /* entries in use by no live service */
+	size_t norphans;
+	uint64_t writes;          /* map writes since start */
+};
+
+int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m);
+void lbd_state_free(struct lbd_state *st);
+/* The VIP of addr, created (nsvc 0) if unknown; NULL on ENOMEM. */
+struct lbd_vip *lbd_state_vip(struct lbd_state *st, const union xlb_addr *a,
+			      uint8_t family);
+/* Orders entries by (family, addr, port): how rows and entries are merged. */
+int lbd_entry_cmp(const struct xlb_backend *a, const struct xlb_backend *b);
+uint64_t lbd_ring_digest(const uint32_t *slots, uint32_t m);
+
+/* ---- node.c: the node row ---------------------------------------------- */
+struct lbd_node {
+	char ifname[16];
+	enum xlb_xdp_mode mode;
+	struct xlb_sizes sizes;
+	struct xlb_config cfg;
+	char bad_field[16];  /* on -EINVAL: the field at fault */
+	char bad_value[64];  /* ... and its value */
+};
+/* Reads the node row into *n; a bad field is -EINVAL with xlb_errmsg()
+ * naming it. */
+int lbd_node_read(sqlite3 *db, struct lbd_node *n);
+
+/* ---- desired.c / validate.c: one service as the database wants it ------- */
+enum lbd_admin { LBD_ADMIN_ACTIVE, LBD_ADMIN_DRAIN, LBD_ADMIN_MAINT };
+
+struct lbd_row {
+	char address[XLB_ADDR_STRLEN + 2];
+	struct xlb_backend be; /* addr, family, port (svc_id, state later) */
+	uint32_t weight;
+	enum lbd_admin admin;
+	bool health_down;
+	uint32_t id;           /* entry id (existing or newly allocated) */
+	bool fresh;            /* id allocated in this pass */
+};
+
+struct lbd_reject {
+	char tbl[16];
+	char key[160];
+	char field[24];
+	char value[64];
+	char reason[192];
+};
+
+struct lbd_rejects {
+	struct lbd_reject *r;
+	size_t n, cap;
+};
+int lbd_reject_add(struct lbd_rejects *rj, const char *tbl, const char *key,
+		   const char *field, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+struct lbd_job {
+	char text[96];            /* "vip proto port" as in the revision log */
+	char vip[XLB_ADDR_STRLEN + 8], proto[8];
+	int port;
+	struct xlb_vip_key key;
+	bool present;             /* the service row exists */
+	bool rejected;            /* a check failed: keep what is applied */
+	uint32_t ring_size, flags;
+	struct lbd_row *rows;
+	size_t nrows;
+	uint32_t svc_id;          /* 0 until given one */
+	bool fresh_svc;
+	/* compute.c */
+	uint32_t *table;          /* ring_size slots when the table changes */
+	uint64_t digest;
+	size_t usable;
+	int err;
+};
+
+struct lbd_desired; /* prepared statements */
+int lbd_desired_open(sqlite3 *db, struct lbd_desired **out);
+void lbd_desired_close(struct lbd_desired *d);
+/* Every service key in the database, canonical or not ("vip proto port"). */
+int lbd_desired_keys(struct lbd_desired *d, char ***keys, size_t *n);
+/* Fills job from the rows of job->text; job->present says if it exists. */
+int lbd_desired_read(struct lbd_desired *d, struct lbd_job *job);
+void lbd_job_clear(struct lbd_job *job);
+
+/* Checks job; on failure records rejects and sets job->rejected. */
+int lbd_validate(struct lbd_job *job, const struct lbd_state *st,
+		 struct lbd_rejects *rj);
+
+/* ---- compute.c: entry states and Maglev, in a small pool of threads ----- */
+uint8_t lbd_row_state(const struct lbd_row *r);
+struct lbd_pool;
+int lbd_pool_new(unsigned int nthreads, struct lbd_pool **out);
+void lbd_pool_free(struct lbd_pool *p);
+/* Computes every job (in parallel when there are many); job->err per job. */
+void lbd_compute(struct lbd_pool *p, const struct lbd_state *st,
+		 struct lbd_job *jobs, size_t n);
+
+/* ---- apply.c: write what differs ---------------------------------------- */
+/* Applies computed jobs; returns 0 or the first map error (the mirror in
+ * st always says what the maps hold). */
+int lbd_apply(struct lbd_state *st, struct lbd_job *jobs, size_t n,
+	      time_t now);
+/* Writes config if it differs from what the map holds. */
+int lbd_apply_config(struct lbd_state *st, const struct xlb_config *cfg);
+/* Removes markers of VIPs without services, entries of no live service and
+ * sets missing filter bits: what a full pass cleans up. */
+int lbd_apply_sweep(struct lbd_state *st, time_t now);
+
+/* ---- record.c: runtime tables, in one transaction ----------------------- */
+int lbd_record(sqlite3 *db, struct lbd_state *st, int64_t rev,
+	       const struct lbd_rejects *rj);
+/*
+ * Called after every recorded pass with the VIPs whose readiness changed
+ * (vip->changed) and the applied revision: where readiness is published
+ * to bgpd-bridge.  Today it only logs.
+ */
+void lbd_publish(const struct lbd_state *st, int64_t rev);
+
+/* ---- reconcile.c: one pass ---------------------------------------------- */
+struct lbd {
+	sqlite3 *db;
+	struct xlb_dp *dp;
+	struct lbd_state st;
+	struct lbd_desired *desired;
+	struct lbd_pool *pool;
+	struct lbd_node node;
+	int64_t applied_rev;
+};
+
+struct lbd_pass_stats {
+	size_t services;  /* recomputed */
+	uint64_t writes;  /* map writes */
+	size_t rejects;
+	double ms;
+};
+
+/* Reconciles every service (start-up, node changes). */
+int lbd_reconcile_full(struct lbd *l, int64_t rev, struct lbd_pass_stats *ps);
+/* Reconciles the services named by keys ("vip proto port"). */
+int lbd_reconcile_keys(struct lbd *l, char **keys, size_t n, int64_t rev,
+		       struct lbd_pass_stats *ps);
+
+/* ---- loop.c ------------------------------------------------------------- */
+#define LBD_POLL_MS 25
+/* Applies new revisions until *stop; returns 0 or a fatal error. */
+int lbd_loop(struct lbd *l, volatile int *stop);
+/* Applies what is new once (revisions after applied.revision). */
+int lbd_catch_up(struct lbd *l);
+
+#endif /* LBD_H */

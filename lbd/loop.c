@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * loop.c - the one loop: watch PRAGMA data_version (one page read, moves
+ * when any other connection commits), read the revisions after the applied
+ * one, and reconcile the services they name in one pass.  A node or health
+ * check change may touch everything: a full pass.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lbd.h"
+#include "xlb_db.h"
+#include "xlb_errmsg.h"
+
+/* After a failed pass, try again this much later (not at every poll). */
+#define RETRY_MS 1000
+
+struct changes {
+	char **keys;
+	size_t n, cap;
+	bool full;
+	int64_t last;
+};
+
+/* "vip proto port ..." -> "vip proto port". */
+static char *service_of(const char *key)
+{
+	const char *p = key;
+
+	for (int spaces = 0; *p; p++)
+		if (*p == ' ' && ++spaces == 3)
+			break;
+	return strndup(key, (size_t)(p - key));
+}
+
+static int collect(const struct xlb_db_rev *rev, void *arg)
+{
+	struct changes *c = arg;
+
+	c->last = rev->rev;
+	if (strcmp(rev->tbl, "service") && strcmp(rev->tbl, "backend")) {
+		c->full = true; /* node or health_check */
+		return 0;
+	}
+	if (c->full)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		char **k = realloc(c->keys, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		c->keys = k;
+		c->cap = cap;
+	}
+	c->keys[c->n] = service_of(rev->key);
+	if (!c->keys[c->n])
+		return -ENOMEM;
+	c->n++;
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t dedup(char **k, size_t n)
+{
+	size_t out = 0;
+
+	qsort(k, n, sizeof(*k), str_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (out && !strcmp(k[out - 1], k[i]))
+			free(k[i]);
+		else
+			k[out++] = k[i];
+	}
+	return out;
+}
+
+static void log_pass(const char *what, int64_t rev,
+		     const struct lbd_pass_stats *ps)
+{
+	lbd_log(LBD_INFO, "%s revision %lld: %zu services, %llu map writes, "
+		"%zu rejects, %.1f ms", what, (long long)rev, ps->services,
+		(unsigned long long)ps->writes, ps->rejects, ps->ms);
+}
+
+int lbd_catch_up(struct lbd *l)
+{
+	struct changes c = { .last = l->applied_rev };
+	struct lbd_pass_stats ps;
+	int err = xlb_db_revisions_after(l->db, l->applied_rev, collect, &c);
+
+	if (!err && c.last != l->applied_rev) {
+		if (c.full)
+			err = lbd_reconcile_full(l, c.last, &ps);
+		else
+			err = lbd_reconcile_keys(l, c.keys,
+						 c.n = dedup(c.keys, c.n),
+						 c.last, &ps);
+		if (!err) {
+			l->applied_rev = c.last;
+			log_pass("applied", c.last, &ps);
+		}
+	}
+	for (size_t i = 0; i < c.n; i++)
+		free(c.keys[i]);
+	free(c.keys);
+	return err;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks */
+}
+
+int lbd_loop(struct lbd *l, volatile int *stop)
+{
+	int64_t seen = -1, dv;
+	double retry_at = 0;
+
+	while (!*stop) {
+		int err = xlb_db_data_version(l->db, &dv);
+
+		if (!err && (dv != seen || (retry_at && lbd_now_ms() >= retry_at))) {
+			seen = dv;
+			err = lbd_catch_up(l);
+			retry_at = err ? lbd_now_ms() + RETRY_MS : 0;
+		}
+		if (err)
+			lbd_log(LBD_ERR, "%s (retrying)", xlb_errmsg());
+		sleep_ms(LBD_POLL_MS);
+	}
+	return 0;
+}

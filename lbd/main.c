@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * main.c - lbd's life: parse options, open the database and the datapath,
+ * reconcile everything once against what the maps hold, then follow the
+ * database until SIGTERM/SIGINT.  Leaving never detaches: the datapath
+ * goes on forwarding with the state last applied.
+ *
+ *   lbd --db FILE [--pin-dir DIR] [--no-attach] [--once] [-v]
+ *   lbd detach --db FILE [--pin-dir DIR]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lbd.h"
+#include "xlb_db.h"
+#include "xlb_errmsg.h"
+
+struct options {
+	const char *db;
+	const char *pin_dir;
+	bool no_attach;
+	bool once;
+	bool detach;
+	int verbose;
+};
+
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: lbd --db FILE [--pin-dir DIR] [--no-attach] "
+		"[--once] [-v]\n"
+		"       lbd detach --db FILE [--pin-dir DIR]\n"
+		"  --once       reconcile once, print what was written, exit\n"
+		"  --no-attach  keep the maps up to date, attach nothing\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "no-attach", no_argument, NULL, 'n' },
+		{ "once", no_argument, NULL, '1' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	if (argc > 1 && !strcmp(argv[1], "detach")) {
+		o->detach = true;
+		argv++, argc--;
+	}
+	while ((c = getopt_long(argc, argv, "v", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->db = optarg; break;
+		case 'p': o->pin_dir = optarg; break;
+		case 'n': o->no_attach = true; break;
+		case '1': o->once = true; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc || !o->db) {
+		fprintf(stderr, "lbd: %s\n", optind < argc ?
+			"unexpected argument" : "--db FILE is required");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fails with the library's sentence. */
+static int fail(const char *what)
+{
+	lbd_log(LBD_ERR, "%s: %s", what, xlb_errmsg());
+	return 1;
+}
+
+static int open_datapath(struct lbd *l, const struct options *o)
+{
+	struct xlb_dp_opts dopts = { .pin_dir = o->pin_dir,
+				     .sizes = l->node.sizes };
+	struct xlb_dpmaps m;
+	enum xlb_xdp_mode got;
+
+	if (xlb_dp_open(&dopts, &l->dp))
+		return fail("datapath");
+	if (!o->no_attach) {
+		if (xlb_dp_attach(l->dp, l->node.ifname, l->node.mode, &got))
+			return fail("attach");
+		lbd_log(LBD_INFO, "attached to %s (%s)", l->node.ifname,
+			xlb_xdp_mode_name(got));
+	}
+	xlb_dpmaps_from_dp(l->dp, &m);
+	if (lbd_state_load(&l->st, &m))
+		return fail("reading the maps");
+	return 0;
+}
+
+static int open_state(struct lbd *l, const struct options *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (xlb_db_open(o->db, &l->db))
+		return fail(o->db);
+	if (lbd_node_read(l->db, &l->node))
+		return fail(o->db);
+	if (open_datapath(l, o))
+		return 1;
+	if (lbd_desired_open(l->db, &l->desired))
+		return fail("database");
+	/* The calling thread computes too: one worker less than cores. */
+	if (lbd_pool_new(cpus > 1 ? (unsigned int)(cpus > 4 ? 3 : cpus - 1) : 0,
+			 &l->pool)) {
+		lbd_log(LBD_ERR, "out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+static int first_pass(struct lbd *l, bool once)
+{
+	struct lbd_pass_stats ps;
+
+	if (xlb_db_revision_last(l->db, &l->applied_rev))
+		return fail("database");
+	if (lbd_reconcile_full(l, l->applied_rev, &ps))
+		return fail("reconcile");
+	lbd_log(LBD_INFO, "full pass at revision %lld: %zu services, %llu "
+		"map writes, %zu rejects, %.1f ms", (long long)l->applied_rev,
+		ps.services, (unsigned long long)ps.writes, ps.rejects, ps.ms);
+	if (once)
+		printf("revision %lld services %zu writes %llu rejects %zu "
+		       "ms %.1f\n", (long long)l->applied_rev, ps.services,
+		       (unsigned long long)ps.writes, ps.rejects, ps.ms);
+	return 0;
+}
+
+static void close_state(struct lbd *l)
+{
+	lbd_pool_free(l->pool);
+	lbd_desired_close(l->desired);
+	lbd_state_free(&l->st);
+	xlb_dp_close(l->dp); /* pins and links stay: forwarding goes on */
+	xlb_db_close(l->db);
+}
+
+static void handle_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static int detach(const struct options *o)
+{
+	struct lbd l = { 0 };
+	int err;
+
+	if (xlb_db_open(o->db, &l.db))
+		return fail(o->db);
+	if (lbd_node_read(l.db, &l.node)) {
+		xlb_db_close(l.db);
+		return fail(o->db);
+	}
+	err = xlb_dp_detach(o->pin_dir, l.node.ifname);
+	xlb_db_close(l.db);
+	if (err)
+		return fail("detach");
+	lbd_log(LBD_INFO, "detached from %s", l.node.ifname);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct lbd l = { 0 };
+	int rc;
+
+	if (parse_options(argc, argv, &o))
+		return 2;
+	lbd_log_level(o.verbose ? LBD_DEBUG : LBD_INFO);
+	if (o.detach)
+		return detach(&o);
+	handle_signals();
+	rc = open_state(&l, &o);
+	if (!rc)
+		rc = first_pass(&l, o.once);
+	if (!rc && !o.once) {
+		lbd_log(LBD_INFO, "following %s", o.db);
+		rc = lbd_loop(&l, &stop);
+		lbd_log(LBD_INFO, "stopping; the datapath keeps forwarding");
+	}
+	close_state(&l);
+	return rc;
+}

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * test_lbd.c - lbd as it runs on a node: a real database file written by
+ * the test's own connection or the sqlite3 shell, the real build/lbd
+ * (once, or in the background), real pinned maps read back with
+ * lib/xlb_dpmap; expected Maglev tables from lib/xlb_maglev over the
+ * usable backends.
+ *
+ * Needs root and BPF; fails (never skips) without them.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lbd_fixture.h"
+#include "xlb_addr.h"
+
+#define VIP4 "203.0.113.10"
+#define VIP6 "2001:db8::10"
+
+/* Two services on one IPv4 VIP, one all-ports service on an IPv6 VIP. */
+#define BASE_SQL \
+	"BEGIN;" \
+	"INSERT INTO service (vip, proto, port, ring_size, hash) VALUES " \
+	"  ('" VIP4 "', 'tcp', 80, 251, '5tuple')," \
+	"  ('" VIP4 "', 'udp', 53, 101, 'src')," \
+	"  ('" VIP6 "', 'tcp', 0, 97, '5tuple');" \
+	"INSERT INTO backend (vip, proto, port, address, backend_port, weight)" \
+	" VALUES ('" VIP4 "', 'tcp', 80, '198.51.100.1', 0, 1)," \
+	"  ('" VIP4 "', 'tcp', 80, '198.51.100.2', 8080, 2)," \
+	"  ('" VIP4 "', 'tcp', 80, '2001:db8::a', 0, 1)," \
+	"  ('" VIP4 "', 'udp', 53, '198.51.100.1', 0, 1)," \
+	"  ('" VIP6 "', 'tcp', 0, '2001:db8::b', 0, 1)," \
+	"  ('" VIP6 "', 'tcp', 0, '2001:db8::c', 0, 0);" \
+	"COMMIT"
+
+static const struct lf_be web[] = {
+	{ "198.51.100.1", 0, 1 }, { "198.51.100.2", 8080, 2 },
+	{ "2001:db8::a", 0, 1 },
+};
+
+static void assert_entry(struct lf *t, uint32_t svc, const char *addr,
+			 uint16_t port, uint8_t state)
+{
+	struct xlb_backend be;
+
+	if (!lf_entry(t, svc, addr, port, &be))
+		fail_msg("no entry %s port %u", addr, port);
+	assert_int_equal(be.state, state);
+	assert_int_equal(be.svc_id, svc);
+}
+
+/* The maps hold exactly the database: services, markers, entries with
+ * address, port and state, tables; a second pass and a restart write 0. */
+static void test_full_reconcile(void **state)
+{
+	struct lf *t = *state;
+	uint32_t web_id, dns_id, v6_id, flags = 0;
+	size_t nsvc, nmark;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	assert_true(lf_once(t) > 0);
+
+	lf_count_services(t, &nsvc, &nmark);
+	assert_int_equal(nsvc, 3);
+	assert_int_equal(nmark, 2);
+	web_id = lf_svc_id(t, VIP4, "tcp", 80, &flags);
+	assert_int_not_equal(web_id, 0);
+	assert_int_equal(flags, 0);
+	dns_id = lf_svc_id(t, VIP4, "udp", 53, &flags);
+	assert_int_equal(flags, XLB_SVC_F_HASH_SRC);
+	v6_id = lf_svc_id(t, VIP6, "tcp", 0, NULL);
+	assert_true(dns_id && v6_id && dns_id != web_id && v6_id != web_id);
+
+	assert_int_equal(lf_entries(t, web_id, NULL, NULL, 0), 3);
+	assert_entry(t, web_id, "198.51.100.1", 0, XLB_BE_ACTIVE);
+	assert_entry(t, web_id, "198.51.100.2", 8080, XLB_BE_ACTIVE);
+	assert_entry(t, web_id, "2001:db8::a", 0, XLB_BE_ACTIVE);
+	assert_int_equal(lf_entries(t, dns_id, NULL, NULL, 0), 1);
+	assert_int_equal(lf_entries(t, v6_id, NULL, NULL, 0), 2);
+	/* Weight 0: an entry, but no slot. */
+	assert_entry(t, v6_id, "2001:db8::c", 0, XLB_BE_ACTIVE);
+
+	lf_assert_table(t, web_id, web, 3, 251);
+	lf_assert_table(t, dns_id, (struct lf_be[]){ { "198.51.100.1", 0, 1 } },
+			1, 101);
+	lf_assert_table(t, v6_id, (struct lf_be[]){ { "2001:db8::b", 0, 1 } },
+			1, 97);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM vip_state "
+				"WHERE ready = 1"), 2);
+	assert_int_equal(lf_int(t, "SELECT revision FROM applied"),
+			 lf_int(t, "SELECT max(rev) FROM revision"));
+
+	/* A new process on the same pins and database changes nothing. */
+	assert_int_equal(lf_once(t), 0);
+	assert_int_equal(lf_svc_id(t, VIP4, "tcp", 80, NULL), web_id);
+}
+
+/* In one process: a change that changes nothing writes nothing. */
+static void test_noop_change_writes_nothing(void **state)
+{
+	struct lf *t = *state;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_start(t);
+	assert_int_equal(lf_cli(t, "UPDATE backend SET weight = weight"), 0);
+	if (!lf_log_wait(t, "3 services, 0 map writes", 2000))
+		fail_msg("a no-op update wrote to the maps");
+	lf_stop(t);
+}
+
+/* maint -> DOWN, drain -> DRAIN, both out of the table. */
+static void test_maint_and_drain(void **state)
+{
+	struct lf *t = *state;
+	uint32_t web_id;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_once(t);
+	web_id = lf_svc_id(t, VIP4, "tcp", 80, NULL);
+	lf_sql(t, "UPDATE backend SET state = 'maint' WHERE vip = '" VIP4
+	       "' AND port = 80 AND address = '198.51.100.1'");
+	lf_sql(t, "UPDATE backend SET state = 'drain' WHERE vip = '" VIP4
+	       "' AND port = 80 AND address = '2001:db8::a'");
+	assert_true(lf_once(t) > 0);
+	assert_entry(t, web_id, "198.51.100.1", 0, XLB_BE_DOWN);
+	assert_entry(t, web_id, "2001:db8::a", 0, XLB_BE_DRAIN);
+	assert_entry(t, web_id, "198.51.100.2", 8080, XLB_BE_ACTIVE);
+	lf_assert_table(t, web_id, &web[1], 1, 251);
+	/* The other service with the same backend address is untouched. */
+	assert_entry(t, lf_svc_id(t, VIP4, "udp", 53, NULL), "198.51.100.1", 0,
+		     XLB_BE_ACTIVE);
+
+	/* Health from hcd: down is DOWN as well. */
+	lf_sql(t, "UPDATE backend SET state = 'active'");
+	lf_sql(t, "INSERT INTO health_check (name, type) VALUES ('t', 'tcp');"
+	       "UPDATE service SET health_check = 't' WHERE port = 80;"
+	       "INSERT INTO backend_health (address, backend_port, "
+	       "health_check, status, since) VALUES "
+	       "('198.51.100.2', 8080, 't', 'down', 'now')");
+	lf_once(t);
+	assert_entry(t, web_id, "198.51.100.2", 8080, XLB_BE_DOWN);
+	lf_assert_table(t, web_id, (struct lf_be[]){ web[0], web[2] }, 2, 251);
+}
+
+/* No usable backend: the last table stays, the VIP is not ready. */
+static void test_all_down_keeps_table(void **state)
+{
+	struct lf *t = *state;
+	uint32_t dns_id, *before, *after, m;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_once(t);
+	lf_sql(t, "DELETE FROM service WHERE vip = '" VIP4 "' AND port = 80");
+	lf_once(t);
+	dns_id = lf_svc_id(t, VIP4, "udp", 53, NULL);
+	m = lf_table(t, dns_id, &before);
+	assert_int_equal(m, 101);
+	lf_sql(t, "UPDATE backend SET state = 'maint' WHERE port = 53");
+	lf_once(t);
+	assert_entry(t, dns_id, "198.51.100.1", 0, XLB_BE_DOWN);
+	assert_int_equal(lf_table(t, dns_id, &after), 101);
+	assert_memory_equal(before, after, m * sizeof(*before));
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP4 "'"), 0);
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP6 "'"), 1);
+	free(before);
+	free(after);
+}
+
+/* A non-canonical address is rejected naming the canonical spelling; the
+ * service keeps everything applied while another service still applies. */
+static void test_reject_keeps_service(void **state)
+{
+	struct lf *t = *state;
+	uint32_t v6_id, *before, *after, m;
+	size_t n;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_once(t);
+	v6_id = lf_svc_id(t, VIP6, "tcp", 0, NULL);
+	m = lf_table(t, v6_id, &before);
+	lf_sql(t, "BEGIN;"
+	       "INSERT INTO backend (vip, proto, port, address) VALUES "
+	       "('" VIP6 "', 'tcp', 0, '2001:db8:0::1');"
+	       "UPDATE backend SET weight = 5 WHERE address = '2001:db8::c';"
+	       "UPDATE backend SET state = 'maint' WHERE port = 53;"
+	       "COMMIT");
+	lf_once(t);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM reject WHERE tbl = "
+				"'backend' AND field = 'address' AND value = "
+				"'2001:db8:0::1' AND reason LIKE "
+				"'%%write \"2001:db8::1\"%%'"), 1);
+	n = lf_entries(t, v6_id, NULL, NULL, 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(lf_table(t, v6_id, &after), m);
+	assert_memory_equal(before, after, m * sizeof(*before));
+	/* The other service of the batch applied. */
+	assert_entry(t, lf_svc_id(t, VIP4, "udp", 53, NULL), "198.51.100.1", 0,
+		     XLB_BE_DOWN);
+
+	/* Fixing the row applies the service. */
+	lf_sql(t, "DELETE FROM backend WHERE address = '2001:db8:0::1';"
+	       "INSERT INTO backend (vip, proto, port, address) VALUES "
+	       "('" VIP6 "', 'tcp', 0, '2001:db8::1')");
+	lf_once(t);
+	assert_int_equal(lf_entries(t, v6_id, NULL, NULL, 0), 3);
+	lf_assert_table(t, v6_id, (struct lf_be[]){ { "2001:db8::b", 0, 1 },
+		{ "2001:db8::c", 0, 5 }, { "2001:db8::1", 0, 1 } }, 3, 97);
+	free(before);
+	free(after);
+}
+
+/* A write by another process reaches the maps within 100 ms. */
+static void test_write_reaches_maps(void **state)
+{
+	struct lf *t = *state;
+	struct xlb_backend be;
+	uint32_t web_id;
+	double t0, t1, done = 0;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_start(t);
+	web_id = lf_svc_id(t, VIP4, "tcp", 80, NULL);
+	t0 = lf_ms();
+	assert_int_equal(lf_cli(t, "UPDATE backend SET state = 'maint' WHERE "
+				"address = '198.51.100.2'"), 0);
+	t1 = lf_ms();
+	while (lf_ms() < t0 + 2000) {
+		lf_entry(t, web_id, "198.51.100.2", 8080, &be);
+		if (be.state == XLB_BE_DOWN) {
+			done = lf_ms();
+			break;
+		}
+		usleep(500);
+	}
+	assert_true(done > 0);
+	print_message("write -> maps: %.1f ms from starting sqlite3, %.1f ms "
+		      "from its exit\n", done - t0, done - t1);
+	assert_true(done - t0 < 100);
+	lf_assert_table(t, web_id, (struct lf_be[]){ web[0], web[2] }, 2, 251);
+	lf_stop(t);
+}
+
+#define MANY 2000
+#define MANY_RING 1021 /* the kernel writes a table at ~250 ns a slot */
+
+/* One UPDATE of a backend shared by 2,000 services: one pass. */
+static void test_shared_backend_one_pass(void **state)
+{
+	struct lf *t = *state;
+	char log[1 << 16], *line;
+	uint32_t id;
+	double t0;
+
+	lf_sql(t, "BEGIN");
+	for (int i = 0; i < MANY; i++) {
+		lf_sql(t, "INSERT INTO service (vip, proto, port, ring_size) "
+		       "VALUES ('" VIP4 "', 'tcp', %d, %d)", 1000 + i,
+		       MANY_RING);
+		lf_sql(t, "INSERT INTO backend (vip, proto, port, address) "
+		       "VALUES ('" VIP4 "', 'tcp', %d, '198.51.100.7'), "
+		       "('" VIP4 "', 'tcp', %d, '198.51.100.%d')",
+		       1000 + i, 1000 + i, 8 + i % 100);
+	}
+	lf_sql(t, "COMMIT");
+	lf_start(t);
+	t0 = lf_ms();
+	assert_int_equal(lf_cli(t, "UPDATE backend SET state = 'maint' WHERE "
+				"address = '198.51.100.7'"), 0);
+	if (!lf_log_wait(t, "2000 services, 4000 map writes", 20000))
+		fail_msg("not applied in one pass");
+	print_message("2,000 services re-applied %.1f ms after the UPDATE "
+		      "started\n", lf_ms() - t0);
+	lf_log_read(t, log, sizeof(log));
+	line = strstr(log, "applied revision");
+	assert_non_null(line);
+	assert_null(strstr(line + 1, "applied revision")); /* one pass */
+	*strchrnul(line, '\n') = '\0';
+	print_message("%s\n", line);
+	id = lf_svc_id(t, VIP4, "tcp", 1000 + MANY - 1, NULL);
+	assert_entry(t, id, "198.51.100.7", 0, XLB_BE_DOWN);
+	lf_assert_table(t, id, (struct lf_be[]){
+		{ "198.51.100.107", 0, 1 } }, 1, MANY_RING);
+	lf_stop(t);
+}
+
+/* A freed entry id is not handed out again at once: with every id used
+ * or freed in this run, a new row is rejected instead. */
+static void test_id_quarantine(void **state)
+{
+	struct lf *t = *state;
+	uint32_t svc, old_id, new_id;
+
+	lf_sql(t, "UPDATE node SET max_backends = 3");
+	lf_sql(t, "INSERT INTO service (vip, proto, port) VALUES ('" VIP4
+	       "', 'tcp', 80);"
+	       "INSERT INTO backend (vip, proto, port, address) VALUES "
+	       "('" VIP4 "', 'tcp', 80, '198.51.100.1'),"
+	       "('" VIP4 "', 'tcp', 80, '198.51.100.2')");
+	lf_start(t);
+	svc = lf_svc_id(t, VIP4, "tcp", 80, NULL);
+	old_id = lf_entry(t, svc, "198.51.100.1", 0, NULL);
+	/* Delete one, add one: the never-used id 3, not the freed one. */
+	lf_sql(t, "DELETE FROM backend WHERE address = '198.51.100.1';"
+	       "INSERT INTO backend (vip, proto, port, address) VALUES "
+	       "('" VIP4 "', 'tcp', 80, '198.51.100.3')");
+	assert_true(lf_log_wait(t, "applied revision", 2000));
+	new_id = lf_entry(t, svc, "198.51.100.3", 0, NULL);
+	assert_int_equal(new_id, 3);
+	assert_int_not_equal(new_id, old_id);
+	assert_int_equal(lf_entry(t, svc, "198.51.100.1", 0, NULL), 0);
+	/* No id left but the quarantined one: rejected, nothing changes. */
+	lf_sql(t, "INSERT INTO backend (vip, proto, port, address) VALUES "
+	       "('" VIP4 "', 'tcp', 80, '198.51.100.4')");
+	assert_true(lf_log_wait(t, "1 rejects", 2000));
+	assert_int_equal(lf_entry(t, svc, "198.51.100.4", 0, NULL), 0);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM reject WHERE field = "
+				"'max_backends'"), 1);
+	lf_stop(t);
+}
+
+/* Services and VIPs that are gone leave the maps; ids stay stable. */
+static void test_removal(void **state)
+{
+	struct lf *t = *state;
+	size_t nsvc, nmark;
+	uint32_t web_id, *slots;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_once(t);
+	web_id = lf_svc_id(t, VIP4, "tcp", 80, NULL);
+	lf_sql(t, "DELETE FROM service WHERE vip = '" VIP6 "'");
+	assert_true(lf_once(t) > 0);
+	lf_count_services(t, &nsvc, &nmark);
+	assert_int_equal(nsvc, 2);
+	assert_int_equal(nmark, 1);
+	assert_int_equal(lf_svc_id(t, VIP4, "tcp", 80, NULL), web_id);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM vip_state WHERE "
+				"vip = '" VIP6 "'"), 0);
+	lf_sql(t, "DELETE FROM service");
+	lf_once(t);
+	lf_count_services(t, &nsvc, &nmark);
+	assert_int_equal(nsvc + nmark, 0);
+	assert_int_equal(lf_entries(t, web_id, NULL, NULL, 0), 0);
+	assert_int_equal(lf_table(t, web_id, &slots), 0);
+	free(slots);
+	assert_int_equal(lf_once(t), 0);
+}
+
+/* The node row: a change reaches xlb_config; a bad one is rejected and
+ * the config in force stays. */
+static void test_node_change(void **state)
+{
+	struct lf *t = *state;
+	struct xlb_config cfg;
+
+	lf_start(t);
+	assert_int_equal(lf_cli(t, "UPDATE node SET mtu = 1400, ttl = 9"), 0);
+	assert_true(lf_log_wait(t, "applied revision", 2000));
+	assert_int_equal(xlb_dpmap_config_get(lf_maps(t), &cfg), 0);
+	assert_int_equal(cfg.mtu, 1400);
+	assert_int_equal(cfg.ttl, 9);
+	assert_int_equal(cfg.src_v4, htonl(0xc0000201));
+	assert_int_equal(lf_cli(t, "UPDATE node SET src6 = '2001:db8:0::1/128',"
+				" mtu = 1300"), 0);
+	assert_true(lf_log_wait(t, "1 rejects", 2000));
+	assert_int_equal(xlb_dpmap_config_get(lf_maps(t), &cfg), 0);
+	assert_int_equal(cfg.mtu, 1400);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM reject WHERE tbl = "
+				"'node' AND field = 'src6' AND reason LIKE "
+				"'%%write \"2001:db8::1/128\"%%'"), 1);
+	lf_stop(t);
+}
+
+/* Attached to an interface, lbd leaves on SIGTERM with the program still
+ * attached and its link pinned; `lbd detach` removes it. */
+static void test_attach_survives_exit(void **state)
+{
+	struct lf *t = *state;
+	char *ifname = t->ifname, cmd[256], link[128];
+
+	snprintf(t->ifname, sizeof(t->ifname), "xlbtl%d",
+		 (int)getpid() % 100000);
+	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sp && "
+		 "ip link set %s up", ifname, ifname, ifname);
+	assert_int_equal(system(cmd), 0);
+	lf_sql(t, "UPDATE node SET interface = '%s', xdp_mode = 'generic'",
+	       ifname);
+	lf_start_attached(t);
+	lf_stop(t);
+	snprintf(link, sizeof(link), "%s/link_%s", t->pin_dir, ifname);
+	assert_int_equal(access(link, F_OK), 0);
+	snprintf(cmd, sizeof(cmd), "ip link show dev %s | grep -q xdp", ifname);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(lf_detach(t), 0);
+	assert_int_not_equal(access(link, F_OK), 0);
+	assert_int_not_equal(system(cmd), 0);
+}
+
+int main(int argc, char **argv)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, lf_setup, lf_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_full_reconcile),
+		T(test_noop_change_writes_nothing),
+		T(test_maint_and_drain),
+		T(test_all_down_keeps_table),
+		T(test_reject_keeps_service),
+		T(test_write_reaches_maps),
+		T(test_shared_backend_one_pass),
+		T(test_id_quarantine),
+		T(test_removal),
+		T(test_node_change),
+		T(test_attach_survives_exit),
+	};
+
+	(void)argc;
+	if (lf_init(argv[0]))
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
