@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "xlb_maglev.h"
 
 #define RUNS 21
@@ -73,21 +74,6 @@ out:
 	return err;
 }
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 enum builder { B_TEXTBOOK, B_XLB, B_XLB_SCRATCH };
 
 struct job {
@@ -120,13 +106,13 @@ static double median_us(const struct job *j, enum builder b)
 		if ((err = run_once(j, b)))
 			return err;
 	for (i = 0; i < RUNS; i++) {
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
 		if ((err = run_once(j, b)))
 			return err;
-		t[i] = now_us() - t0;
+		t[i] = bench_now_us() - t0;
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	qsort(t, RUNS, sizeof(t[0]), bench_cmp_double);
 	return t[RUNS / 2];
 }
 

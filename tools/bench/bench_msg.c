@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "xlb_errmsg.h"
 #include "xlb_msg.h"
 
@@ -36,21 +37,6 @@ struct job {
 	struct xlb_msg msg;
 	volatile __u32 sink; /* keeps the baseline and the reads alive */
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* Backend i: an IPv4 or IPv6 documentation address, a typical check name
  * ("http-ready-12345", 16 bytes: the batch is about 840 KB). */
@@ -128,13 +114,13 @@ static double median_us(struct job *j, enum phase p)
 		if ((err = run_once(j, p)))
 			return err;
 	for (i = 0; i < RUNS; i++) {
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
 		if ((err = run_once(j, p)))
 			return err;
-		t[i] = now_us() - t0;
+		t[i] = bench_now_us() - t0;
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	qsort(t, RUNS, sizeof(t[0]), bench_cmp_double);
 	return t[RUNS / 2];
 }
 

@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "bench_util.h"
 #include "bench_xlb.h"
 #include "bpf/xdp_trivial.skel.h"
 #include "bpf/xlb_kern.skel.h"
@@ -434,19 +435,6 @@ static int measure(struct pps *p, struct variant *v, int frames, double *pps)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void report(void)
 {
 	const struct variant *t = &variants[V_TRIVIAL];
@@ -456,7 +444,7 @@ static void report(void)
 	for (r = 0; r < ROUNDS; r++)
 		triv[r] = t->pps[r];
 	printf("pps trivial: %.2f Mpps (%.1f%% of frames sent came back)\n",
-	       median(triv, ROUNDS) / 1e6,
+	       bench_median(triv, ROUNDS) / 1e6,
 	       100.0 * (double)t->rx / ((double)ROUNDS * FRAMES));
 	for (i = V_ESTABLISHED; i < V_N; i++) {
 		const struct variant *v = &variants[i];
@@ -467,8 +455,8 @@ static void report(void)
 			ratio[r] = v->pps[r] / t->pps[r];
 		}
 		printf("pps %s: %.2f Mpps, %.2fx trivial (%.2f Mpps), "
-		       "%.1f%% came back\n", v->name, median(pps, ROUNDS) / 1e6,
-		       median(ratio, ROUNDS), median(triv, ROUNDS) / 1e6,
+		       "%.1f%% came back\n", v->name, bench_median(pps, ROUNDS) / 1e6,
+		       bench_median(ratio, ROUNDS), bench_median(triv, ROUNDS) / 1e6,
 		       100.0 * (double)v->rx / ((double)ROUNDS * FRAMES));
 	}
 }

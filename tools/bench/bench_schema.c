@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "xlb_db.h"
 #include "xlb_errmsg.h"
 
@@ -53,27 +54,6 @@ static const char *const op_sql[NOPS] = {
 	[OP_STATE] = "UPDATE backend SET state = ?1"
 		     " WHERE address = ?2 AND backend_port = 0",
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static int fail(const char *what, int err)
 {
@@ -156,7 +136,7 @@ static int add_services(struct bench_db *b)
 			      " VALUES ('203.0.113.10', 'tcp', ?)", &st);
 	if (err)
 		return err;
-	t0 = now_us();
+	t0 = bench_now_us();
 	err = xlb_db_exec(b->db, "BEGIN");
 	for (port = 1; !err && port <= SERVICES; port++) {
 		sqlite3_bind_int(st, 1, port);
@@ -164,7 +144,7 @@ static int add_services(struct bench_db *b)
 	}
 	if (!err)
 		err = xlb_db_exec(b->db, "COMMIT");
-	b->svc_us = (now_us() - t0) / SERVICES;
+	b->svc_us = (bench_now_us() - t0) / SERVICES;
 	sqlite3_finalize(st);
 	return err;
 }
@@ -239,9 +219,9 @@ static int run_op(struct bench_db *b, int k, int i)
 	err = file_size(b, &s0);
 	if (err)
 		return err;
-	t0 = now_us();
+	t0 = bench_now_us();
 	err = op_fn[k](b, i, &rows);
-	b->us[k][i] = now_us() - t0;
+	b->us[k][i] = bench_now_us() - t0;
 	if (!err && rows != SERVICES)
 		err = xlb_errmsg_set(-EIO, "%s: op %d wrote %d rows, not %d",
 				     b->name, k, rows, SERVICES);
@@ -277,7 +257,7 @@ static void print_row(const char *what, double with, double bare,
 
 static void report_op(struct bench_db *b, int k, const char *what)
 {
-	double with = median(b[0].us[k], OPS), bare = median(b[1].us[k], OPS);
+	double with = bench_median(b[0].us[k], OPS), bare = bench_median(b[1].us[k], OPS);
 
 	print_row(what, with, bare, "us");
 	print_row("  per row", with / SERVICES, bare / SERVICES, "us");
@@ -300,8 +280,8 @@ static void report(struct bench_db *b)
 	printf("  seed 000 (Cilium #44511, in-memory Go tables): %.0f us and"
 	       " %.0f KB\n  allocated per shared-backend insert; xlb schema:"
 	       " %.1fx and %.1fx its time\n", CILIUM_US, CILIUM_KB,
-	       median(b[0].us[OP_ROWS], OPS) / CILIUM_US,
-	       median(b[0].us[OP_SELECT], OPS) / CILIUM_US);
+	       bench_median(b[0].us[OP_ROWS], OPS) / CILIUM_US,
+	       bench_median(b[0].us[OP_SELECT], OPS) / CILIUM_US);
 }
 
 static void close_one(struct bench_db *b)

@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench_util.h"
 #include "bench_xlb.h"
 #include "bpf/xdp_trivial.skel.h"
 #include "bpf/xlb_bench.skel.h"
@@ -301,19 +302,6 @@ static int fill_conntrack(struct bench *b)
 	return run_xlb(b, c, (int)conntrack_size(b), NULL, NULL);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void report(const struct bench_case *c)
 {
 	double cost[ROUNDS], ratio[ROUNDS], triv[ROUNDS];
@@ -330,8 +318,8 @@ static void report(const struct bench_case *c)
 	if (c->katran != NO_TARGET)
 		snprintf(katran, sizeof(katran), ", katran %.1fx", c->katran);
 	printf("xdp %s: %.1f ns/pkt, %.2fx trivial (%.1f ns) "
-	       "[target <= %.1fx%s]\n", c->name, median(cost, ROUNDS),
-	       median(ratio, ROUNDS), median(triv, ROUNDS), c->target, katran);
+	       "[target <= %.1fx%s]\n", c->name, bench_median(cost, ROUNDS),
+	       bench_median(ratio, ROUNDS), bench_median(triv, ROUNDS), c->target, katran);
 }
 
 /* ct_size: connection-table flows (a power of two), 0 for the default. */
