@@ -279,6 +279,19 @@ int lbd_apply_config(struct lbd_state *st, const struct xlb_config *cfg)
 	return err;
 }
 
+int lbd_apply_stale_rings(struct lbd_state *st)
+{
+	for (size_t i = 0; i < st->nstale; i++) {
+		int err = xlb_dpmap_ring_del(&st->m, st->stale_rings[i]);
+
+		if (err && err != -ENOENT)
+			return err;
+		st->writes++;
+	}
+	st->nstale = 0;
+	return 0;
+}
+
 static int sweep_vip(struct lbd_state *st, struct lbd_vip *vip)
 {
 	int err;

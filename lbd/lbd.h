@@ -117,6 +117,8 @@ struct lbd_state {
 	struct lbd_ids svc_ids, be_ids;
 	uint32_t *orphans;        /* entries in use by no live service */
 	size_t norphans;
+	uint32_t *stale_rings;    /* tables of ids with no live service */
+	size_t nstale;
 	uint64_t writes;          /* map writes since start */
 };
 
@@ -219,6 +221,9 @@ int lbd_apply(struct lbd_state *st, struct lbd_job *jobs, size_t n,
 	      time_t now);
 /* Writes config if it differs from what the map holds. */
 int lbd_apply_config(struct lbd_state *st, const struct xlb_config *cfg);
+/* Removes tables left under ids without a service (a pass cut short
+ * between removing a service and its table): before the id is reused. */
+int lbd_apply_stale_rings(struct lbd_state *st);
 /* Removes markers of VIPs without services, entries of no live service and
  * sets missing filter bits: what a full pass cleans up. */
 int lbd_apply_sweep(struct lbd_state *st, time_t now);

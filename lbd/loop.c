@@ -71,6 +71,8 @@ static size_t dedup(char **k, size_t n)
 {
 	size_t out = 0;
 
+	if (n < 2)
+		return n;
 	qsort(k, n, sizeof(*k), str_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (out && !strcmp(k[out - 1], k[i]))

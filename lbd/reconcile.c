@@ -184,6 +184,8 @@ static size_t unique_keys(char **keys, size_t n)
 {
 	size_t out = 0;
 
+	if (n < 2)
+		return n;
 	qsort(keys, n, sizeof(*keys), str_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (out && !strcmp(keys[out - 1], keys[i])) {
@@ -276,6 +278,8 @@ int lbd_reconcile_full(struct lbd *l, int64_t rev, struct lbd_pass_stats *ps)
 	double t0 = lbd_now_ms();
 	int err = node_config(l, &rj);
 
+	if (!err)
+		err = lbd_apply_stale_rings(&l->st);
 	if (!err)
 		err = lbd_desired_keys(l->desired, &keys, &n);
 	if (!err)

@@ -155,12 +155,12 @@ static int load_entries(struct lbd_state *st)
 	return 0;
 }
 
-static const struct xlb_backend *sort_base;
-
-static int id_cmp(const void *a, const void *b)
+static int id_cmp(const void *a, const void *b, void *entries)
 {
-	return lbd_entry_cmp(&sort_base[*(const uint32_t *)a],
-			     &sort_base[*(const uint32_t *)b]);
+	const struct xlb_backend *be = entries;
+
+	return lbd_entry_cmp(&be[*(const uint32_t *)a],
+			     &be[*(const uint32_t *)b]);
 }
 
 /* A second entry with the key of the first (a pass cut short) is an
@@ -169,8 +169,9 @@ static int sort_service(struct lbd_state *st, struct lbd_svc *s)
 {
 	size_t out = 0;
 
-	sort_base = st->be;
-	qsort(s->be, s->nbe, sizeof(*s->be), id_cmp);
+	if (s->nbe < 2)
+		return 0;
+	qsort_r(s->be, s->nbe, sizeof(*s->be), id_cmp, st->be);
 	for (size_t i = 0; i < s->nbe; i++) {
 		if (out && !lbd_entry_cmp(&st->be[s->be[out - 1]],
 					  &st->be[s->be[i]])) {
@@ -201,6 +202,25 @@ static int load_ring(struct lbd_state *st, struct lbd_svc *s, uint32_t id,
 	return 0;
 }
 
+/* A table under an id no service holds: it must go before the id is
+ * given to a new service, which would otherwise start on it. */
+static int check_stale_ring(struct lbd_state *st, uint32_t id)
+{
+	uint32_t m, *r;
+	int err = xlb_dpmap_ring_read(&st->m, id, NULL, 0, &m);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err && err != -ENOSPC)
+		return err;
+	r = realloc(st->stale_rings, (st->nstale + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	st->stale_rings = r;
+	st->stale_rings[st->nstale++] = id;
+	return lbd_ids_mark_removed(&st->svc_ids, id);
+}
+
 static int load_services(struct lbd_state *st)
 {
 	uint32_t *buf = malloc(XLB_MAX_RING * sizeof(*buf));
@@ -211,8 +231,10 @@ static int load_services(struct lbd_state *st)
 	for (uint32_t id = 1; id <= st->m.max_svc_id && !err; id++) {
 		struct lbd_svc *s = &st->svc[id];
 
-		if (!s->live)
+		if (!s->live) {
+			err = check_stale_ring(st, id);
 			continue;
+		}
 		err = sort_service(st, s);
 		if (!err)
 			err = load_ring(st, s, id, buf);
@@ -264,6 +286,7 @@ void lbd_state_free(struct lbd_state *st)
 	free(st->be);
 	free(st->vips);
 	free(st->orphans);
+	free(st->stale_rings);
 	lbd_keymap_free(&st->by_key);
 	lbd_keymap_free(&st->vip_ix);
 	lbd_ids_free(&st->svc_ids);

@@ -134,7 +134,8 @@ int lbd_validate(struct lbd_job *job, const struct lbd_state *st,
 		if (err)
 			return err;
 	}
-	if (!job->rejected) /* merged with the entries in force by key */
+	/* Ordered by key: how rows are merged with the entries in force. */
+	if (!job->rejected && job->nrows > 1)
 		qsort(job->rows, job->nrows, sizeof(*job->rows), row_cmp);
 	return 0;
 }

@@ -184,8 +184,12 @@ unsigned long long lf_once(struct lf *t)
 	n = fread(t->out, 1, sizeof(t->out) - 1, p);
 	t->out[n] = '\0';
 	rc = pclose(p);
-	if (!WIFEXITED(rc) || WEXITSTATUS(rc))
-		fail_msg("lbd --once failed (%d): %s", rc, t->out);
+	if (!WIFEXITED(rc) || WEXITSTATUS(rc)) {
+		static char log[1 << 16];
+
+		lf_log_read(t, log, sizeof(log));
+		fail_msg("lbd --once failed (%d): %s\n%s", rc, t->out, log);
+	}
 	w = strstr(t->out, " writes ");
 	assert_non_null(w);
 	writes = strtoull(w + 8, NULL, 10);

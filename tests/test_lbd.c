@@ -357,6 +357,49 @@ static void test_removal(void **state)
 	assert_int_equal(lf_once(t), 0);
 }
 
+/* A restart repairs what a pass cut short left in the maps: an entry of
+ * no service, a table and a service under an id the database does not
+ * know, a marker of a VIP without services; then nothing more. */
+static void test_restart_repairs(void **state)
+{
+	struct lf *t = *state;
+	const struct xlb_dpmaps *m;
+	struct xlb_backend be = { .svc_id = 99, .family = XLB_FAM_V4,
+				  .state = XLB_BE_ACTIVE };
+	struct xlb_vip_key key = { .proto = 6, .family = XLB_FAM_V4,
+				   .port = htons(443) };
+	struct xlb_service svc = { .id = 98 };
+	union xlb_addr stray;
+	uint32_t slots[7] = { 500, 500, 500, 500, 500, 500, 500 }, *got;
+	size_t nsvc, nmark;
+	__u8 fam;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_once(t);
+	m = lf_maps(t);
+	assert_int_equal(xlb_addr_parse("198.51.100.99", &be.addr, &fam), 0);
+	assert_int_equal(xlb_dpmap_backend_put(m, 500, &be), 0);
+	assert_int_equal(xlb_dpmap_ring_switch(m, 77, slots, 7), 0);
+	assert_int_equal(xlb_addr_parse("192.0.2.99", &stray, &fam), 0);
+	assert_int_equal(xlb_dpmap_vip_add(m, &stray, XLB_FAM_V4), 0);
+	key.addr = stray;
+	assert_int_equal(xlb_dpmap_service_put(m, &key, &svc), 0);
+	assert_int_equal(xlb_dpmap_ring_switch(m, 98, slots, 7), 0);
+
+	/* Entry -> REMOVED, table 77, service + its table 98, marker. */
+	assert_int_equal(lf_once(t), 5);
+	assert_int_equal(xlb_dpmap_backend_get(m, 500, &be), 0);
+	assert_int_equal(be.state, XLB_BE_REMOVED);
+	assert_int_equal(lf_table(t, 77, &got), 0);
+	free(got);
+	assert_int_equal(lf_table(t, 98, &got), 0);
+	free(got);
+	lf_count_services(t, &nsvc, &nmark);
+	assert_int_equal(nsvc, 3);
+	assert_int_equal(nmark, 2);
+	assert_int_equal(lf_once(t), 0);
+}
+
 /* The node row: a change reaches xlb_config; a bad one is rejected and
  * the config in force stays. */
 static void test_node_change(void **state)
@@ -420,6 +463,7 @@ int main(int argc, char **argv)
 		T(test_shared_backend_one_pass),
 		T(test_id_quarantine),
 		T(test_removal),
+		T(test_restart_repairs),
 		T(test_node_change),
 		T(test_attach_survives_exit),
 	};
