@@ -32,6 +32,9 @@
 #include "xlb_dpmap.h"
 #include "xlb_loader.h"
 
+struct lbd_pool;            /* pool.c */
+struct xlb_maglev_scratch; /* lib/xlb_maglev.h */
+
 /* ---- log.c: stderr, one line per event, with a level ------------------- */
 enum lbd_level { LBD_ERR, LBD_WARN, LBD_INFO, LBD_DEBUG };
 void lbd_log_level(enum lbd_level max);
@@ -122,7 +125,9 @@ struct lbd_state {
 	uint64_t writes;          /* map writes since start */
 };
 
-int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m);
+/* Reads what the maps hold; the tables in force are read on pool. */
+int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m,
+		   struct lbd_pool *pool);
 void lbd_state_free(struct lbd_state *st);
 /* The VIP of addr, created (nsvc 0) if unknown; NULL on ENOMEM. */
 struct lbd_vip *lbd_state_vip(struct lbd_state *st, const union xlb_addr *a,
@@ -205,11 +210,18 @@ void lbd_job_clear(struct lbd_job *job);
 int lbd_validate(struct lbd_job *job, const struct lbd_state *st,
 		 struct lbd_rejects *rj);
 
-/* ---- compute.c: entry states and Maglev, in a small pool of threads ----- */
-uint8_t lbd_row_state(const struct lbd_row *r);
-struct lbd_pool;
+/* ---- pool.c: a small fixed pool of threads that only read ------------- */
 int lbd_pool_new(unsigned int nthreads, struct lbd_pool **out);
 void lbd_pool_free(struct lbd_pool *p);
+/* Calls fn(arg, i, scratch of the thread) for i in 0..n-1, on the pool's
+ * threads and the caller's when n >= parallel_min, else on the caller's. */
+typedef void (*lbd_pool_fn)(void *arg, size_t i,
+			    struct xlb_maglev_scratch *s);
+void lbd_pool_run(struct lbd_pool *p, lbd_pool_fn fn, void *arg, size_t n,
+		  size_t parallel_min);
+
+/* ---- compute.c: entry states and Maglev tables -------------------------- */
+uint8_t lbd_row_state(const struct lbd_row *r);
 /* Computes every job (in parallel when there are many); job->err per job. */
 void lbd_compute(struct lbd_pool *p, const struct lbd_state *st,
 		 struct lbd_job *jobs, size_t n);

@@ -107,7 +107,7 @@ static int open_datapath(struct lbd *l, const struct options *o)
 			xlb_xdp_mode_name(got));
 	}
 	xlb_dpmaps_from_dp(l->dp, &m);
-	if (lbd_state_load(&l->st, &m))
+	if (lbd_state_load(&l->st, &m, l->pool))
 		return fail("reading the maps");
 	return 0;
 }
@@ -116,6 +116,12 @@ static int open_state(struct lbd *l, const struct options *o)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
+	/* The calling thread works too: one worker less than cores. */
+	if (lbd_pool_new(cpus > 1 ? (unsigned int)(cpus > 4 ? 3 : cpus - 1) : 0,
+			 &l->pool)) {
+		lbd_log(LBD_ERR, "out of memory");
+		return 1;
+	}
 	if (xlb_db_open(o->db, &l->db))
 		return fail(o->db);
 	if (lbd_node_read(l->db, &l->node))
@@ -124,12 +130,6 @@ static int open_state(struct lbd *l, const struct options *o)
 		return 1;
 	if (lbd_desired_open(l->db, &l->desired))
 		return fail("database");
-	/* The calling thread computes too: one worker less than cores. */
-	if (lbd_pool_new(cpus > 1 ? (unsigned int)(cpus > 4 ? 3 : cpus - 1) : 0,
-			 &l->pool)) {
-		lbd_log(LBD_ERR, "out of memory");
-		return 1;
-	}
 	return 0;
 }
 

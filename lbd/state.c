@@ -187,21 +187,6 @@ static int sort_service(struct lbd_state *st, struct lbd_svc *s)
 	return 0;
 }
 
-static int load_ring(struct lbd_state *st, struct lbd_svc *s, uint32_t id,
-		     uint32_t *buf)
-{
-	uint32_t m;
-	int err = xlb_dpmap_ring_read(&st->m, id, buf, XLB_MAX_RING, &m);
-
-	if (err == -ENOENT)
-		return 0;
-	if (err)
-		return err;
-	s->ring_size = m;
-	s->ring_digest = lbd_ring_digest(buf, m);
-	return 0;
-}
-
 /* A table under an id no service holds: it must go before the id is
  * given to a new service, which would otherwise start on it. */
 static int check_stale_ring(struct lbd_state *st, uint32_t id)
@@ -221,12 +206,63 @@ static int check_stale_ring(struct lbd_state *st, uint32_t id)
 	return lbd_ids_mark_removed(&st->svc_ids, id);
 }
 
-static int load_services(struct lbd_state *st)
+/* One table in force, read on a pool thread: a table takes milliseconds
+ * of kernel time to read, so a restart reads them in parallel. */
+struct ring_read {
+	uint32_t id;
+	uint32_t m;
+	uint64_t digest;
+	int err;
+};
+
+struct ring_reads {
+	const struct xlb_dpmaps *m;
+	struct ring_read *r;
+};
+
+static void read_one(void *arg, size_t i, struct xlb_maglev_scratch *s)
 {
+	const struct ring_reads *a = arg;
+	struct ring_read *r = &a->r[i];
 	uint32_t *buf = malloc(XLB_MAX_RING * sizeof(*buf));
+
+	(void)s;
+	if (!buf) {
+		r->err = -ENOMEM;
+		return;
+	}
+	r->err = xlb_dpmap_ring_read(a->m, r->id, buf, XLB_MAX_RING, &r->m);
+	if (!r->err)
+		r->digest = lbd_ring_digest(buf, r->m);
+	free(buf);
+}
+
+static int load_rings(struct lbd_state *st, struct ring_read *r, size_t n,
+		      struct lbd_pool *pool)
+{
+	struct ring_reads a = { &st->m, r };
+
+	lbd_pool_run(pool, read_one, &a, n, 2);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].err == -ENOENT)
+			continue;
+		if (r[i].err)
+			return xlb_errmsg_set(r[i].err, "reading the Maglev "
+					      "table of service %u: %s",
+					      r[i].id, strerror(-r[i].err));
+		st->svc[r[i].id].ring_size = r[i].m;
+		st->svc[r[i].id].ring_digest = r[i].digest;
+	}
+	return 0;
+}
+
+static int load_services(struct lbd_state *st, struct lbd_pool *pool)
+{
+	struct ring_read *r = calloc((size_t)st->m.max_svc_id + 1, sizeof(*r));
+	size_t n = 0;
 	int err = 0;
 
-	if (!buf)
+	if (!r)
 		return -ENOMEM;
 	for (uint32_t id = 1; id <= st->m.max_svc_id && !err; id++) {
 		struct lbd_svc *s = &st->svc[id];
@@ -236,11 +272,12 @@ static int load_services(struct lbd_state *st)
 			continue;
 		}
 		err = sort_service(st, s);
-		if (!err)
-			err = load_ring(st, s, id, buf);
 		s->ready = false; /* the first pass tells */
+		r[n++].id = id;
 	}
-	free(buf);
+	if (!err)
+		err = load_rings(st, r, n, pool);
+	free(r);
 	return err;
 }
 
@@ -260,7 +297,8 @@ static int state_alloc(struct lbd_state *st, const struct xlb_dpmaps *m)
 	return 0;
 }
 
-int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m)
+int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m,
+		   struct lbd_pool *pool)
 {
 	int err = state_alloc(st, m);
 
@@ -269,7 +307,7 @@ int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m)
 	if (!err)
 		err = load_entries(st);
 	if (!err)
-		err = load_services(st);
+		err = load_services(st, pool);
 	if (err == -ENOMEM)
 		xlb_errmsg_set(err, "out of memory rebuilding state from maps");
 	if (err)
