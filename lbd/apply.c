@@ -7,7 +7,8 @@
  *   2. the changed tables, many services per kernel wait,
  *   3. removals: entries no row wants any more, services that are gone,
  *      markers of VIPs without services (after no table names them).
- * The mirror in lbd_state is updated only after a write succeeded.
+ * The mirror in lbd_state is updated only after a write succeeded.  In a
+ * check (st->dry) nothing is written: every write is only counted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static int put_entry(struct lbd_state *st, uint32_t id,
 
 	if (!memcmp(&st->be[id], be, sizeof(*be)))
 		return 0;
-	err = xlb_dpmap_backend_put(&st->m, id, be);
+	err = st->dry ? 0 : xlb_dpmap_backend_put(&st->m, id, be);
 	if (err)
 		return err;
 	st->be[id] = *be;
@@ -42,7 +43,8 @@ static int ensure_marker(struct lbd_state *st, struct lbd_vip *vip)
 
 	if (vip->marker)
 		return 0;
-	err = xlb_dpmap_vip_add(&st->m, &vip->addr, vip->family);
+	err = st->dry ? 0 : xlb_dpmap_vip_add(&st->m, &vip->addr,
+					      vip->family);
 	if (err)
 		return err;
 	vip->marker = true;
@@ -64,7 +66,8 @@ static int put_service(struct lbd_state *st, struct lbd_job *job)
 		return -ENOMEM;
 	err = ensure_marker(st, vip);
 	if (!err)
-		err = xlb_dpmap_service_put(&st->m, &job->key, &val);
+		err = st->dry ? 0 : xlb_dpmap_service_put(&st->m, &job->key,
+							  &val);
 	if (err)
 		return err;
 	st->writes++;
@@ -108,7 +111,10 @@ static int ring_phase(struct lbd_state *st, struct lbd_job *jobs, size_t n)
 			u[k++] = (struct xlb_ring_update){ jobs[i].svc_id,
 				jobs[i].table, jobs[i].ring_size };
 		}
-		err = k ? xlb_dpmap_rings_switch(&st->m, u, k) : 0;
+		if (k && !st->dry)
+			err = xlb_dpmap_rings_switch(&st->m, u, k);
+		else
+			err = 0;
 	}
 	for (size_t i = 0; u && owner && i < k; i++) {
 		struct lbd_svc *s = &st->svc[u[i].svc_id];
@@ -189,7 +195,8 @@ static int drop_vip_if_unused(struct lbd_state *st, struct lbd_vip *vip)
 
 	if (vip->nsvc || !vip->marker)
 		return 0;
-	err = xlb_dpmap_vip_del(&st->m, &vip->addr, vip->family);
+	err = st->dry ? 0 : xlb_dpmap_vip_del(&st->m, &vip->addr,
+					      vip->family);
 	if (err && err != -ENOENT)
 		return err;
 	vip->marker = false;
@@ -201,13 +208,13 @@ static int remove_service(struct lbd_state *st, uint32_t id, time_t now)
 {
 	struct lbd_svc *s = &st->svc[id];
 	struct lbd_vip *vip = &st->vips[s->vip];
-	int err = xlb_dpmap_service_del(&st->m, &s->key);
+	int err = st->dry ? 0 : xlb_dpmap_service_del(&st->m, &s->key);
 
 	if (err && err != -ENOENT)
 		return err;
 	st->writes++;
 	if (s->ring_size) {
-		err = xlb_dpmap_ring_del(&st->m, id);
+		err = st->dry ? 0 : xlb_dpmap_ring_del(&st->m, id);
 		if (err && err != -ENOENT)
 			return err;
 		st->writes++;
@@ -273,7 +280,7 @@ int lbd_apply_config(struct lbd_state *st, const struct xlb_config *cfg)
 
 	if (!err && !memcmp(&cur, cfg, sizeof(cur)))
 		return 0;
-	err = xlb_dpmap_config_set(&st->m, cfg);
+	err = st->dry ? 0 : xlb_dpmap_config_set(&st->m, cfg);
 	if (!err)
 		st->writes++;
 	return err;
@@ -282,7 +289,8 @@ int lbd_apply_config(struct lbd_state *st, const struct xlb_config *cfg)
 int lbd_apply_stale_rings(struct lbd_state *st)
 {
 	for (size_t i = 0; i < st->nstale; i++) {
-		int err = xlb_dpmap_ring_del(&st->m, st->stale_rings[i]);
+		uint32_t id = st->stale_rings[i];
+		int err = st->dry ? 0 : xlb_dpmap_ring_del(&st->m, id);
 
 		if (err && err != -ENOENT)
 			return err;
@@ -304,7 +312,8 @@ static int sweep_vip(struct lbd_state *st, struct lbd_vip *vip)
 	err = xlb_dpmap_filter_test(&st->m, &vip->addr, vip->family);
 	if (err != 0)
 		return err < 0 ? err : 0;
-	err = xlb_dpmap_filter_set(&st->m, &vip->addr, vip->family);
+	err = st->dry ? 0 : xlb_dpmap_filter_set(&st->m, &vip->addr,
+						 vip->family);
 	if (!err)
 		st->writes++;
 	return err;

@@ -123,6 +123,7 @@ struct lbd_state {
 	uint32_t *stale_rings;    /* tables of ids with no live service */
 	size_t nstale;
 	uint64_t writes;          /* map writes since start */
+	bool dry;                 /* a check: count writes, make none */
 };
 
 /* Reads what the maps hold; the tables in force are read on pool. */
@@ -253,7 +254,8 @@ void lbd_publish(const struct lbd_state *st, int64_t rev);
 /* ---- reconcile.c: one pass ---------------------------------------------- */
 struct lbd {
 	sqlite3 *db;
-	struct xlb_dp *dp;
+	struct xlb_dp *dp;       /* loaded and pinned, or NULL in a check */
+	struct xlb_dpmaps pinned; /* a check's maps, opened from the pins */
 	struct lbd_state st;
 	struct lbd_desired *desired;
 	struct lbd_pool *pool;

@@ -5,7 +5,7 @@
  * database until SIGTERM/SIGINT.  Leaving never detaches: the datapath
  * goes on forwarding with the state last applied.
  *
- *   lbd --db FILE [--pin-dir DIR] [--no-attach] [--once] [-v]
+ *   lbd --db FILE [--pin-dir DIR] [--no-attach] [--once | --check] [-v]
  *   lbd detach --db FILE [--pin-dir DIR]
  */
 #include <errno.h>
@@ -25,6 +25,7 @@ struct options {
 	const char *pin_dir;
 	bool no_attach;
 	bool once;
+	bool check;
 	bool detach;
 	int verbose;
 };
@@ -40,9 +41,13 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: lbd --db FILE [--pin-dir DIR] [--no-attach] "
-		"[--once] [-v]\n"
+		"[--once | --check] [-v]\n"
 		"       lbd detach --db FILE [--pin-dir DIR]\n"
 		"  --once       reconcile once, print what was written, exit\n"
+		"  --check      count what a reconcile would write, write "
+		"nothing;\n"
+		"               exit 0 when the maps match the database, 3 "
+		"if not\n"
 		"  --no-attach  keep the maps up to date, attach nothing\n");
 }
 
@@ -53,6 +58,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "no-attach", no_argument, NULL, 'n' },
 		{ "once", no_argument, NULL, '1' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -70,6 +76,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'p': o->pin_dir = optarg; break;
 		case 'n': o->no_attach = true; break;
 		case '1': o->once = true; break;
+		case 'c': o->check = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -89,6 +96,17 @@ static int fail(const char *what)
 {
 	lbd_log(LBD_ERR, "%s: %s", what, xlb_errmsg());
 	return 1;
+}
+
+/* A check reads the pinned maps and loads nothing. */
+static int open_pinned(struct lbd *l, const struct options *o)
+{
+	if (xlb_dpmaps_open_pinned(o->pin_dir, &l->pinned))
+		return fail("datapath");
+	if (lbd_state_load(&l->st, &l->pinned, l->pool))
+		return fail("reading the maps");
+	l->st.dry = true;
+	return 0;
 }
 
 static int open_datapath(struct lbd *l, const struct options *o)
@@ -126,14 +144,15 @@ static int open_state(struct lbd *l, const struct options *o)
 		return fail(o->db);
 	if (lbd_node_read(l->db, &l->node))
 		return fail(o->db);
-	if (open_datapath(l, o))
+	if (o->check ? open_pinned(l, o) : open_datapath(l, o))
 		return 1;
 	if (lbd_desired_open(l->db, &l->desired))
 		return fail("database");
 	return 0;
 }
 
-static int first_pass(struct lbd *l, bool once)
+/* Returns 1 on error; in a check, 3 when something would be written. */
+static int first_pass(struct lbd *l, const struct options *o)
 {
 	struct lbd_pass_stats ps;
 
@@ -141,14 +160,16 @@ static int first_pass(struct lbd *l, bool once)
 		return fail("database");
 	if (lbd_reconcile_full(l, l->applied_rev, &ps))
 		return fail("reconcile");
-	lbd_log(LBD_INFO, "full pass at revision %lld: %zu services, %llu "
-		"map writes, %zu rejects, %.1f ms", (long long)l->applied_rev,
-		ps.services, (unsigned long long)ps.writes, ps.rejects, ps.ms);
-	if (once)
+	lbd_log(LBD_INFO, "%s at revision %lld: %zu services, %llu map "
+		"writes%s, %zu rejects, %.1f ms", o->check ? "check" :
+		"full pass", (long long)l->applied_rev, ps.services,
+		(unsigned long long)ps.writes, o->check ? " needed" : "",
+		ps.rejects, ps.ms);
+	if (o->once || o->check)
 		printf("revision %lld services %zu writes %llu rejects %zu "
 		       "ms %.1f\n", (long long)l->applied_rev, ps.services,
 		       (unsigned long long)ps.writes, ps.rejects, ps.ms);
-	return 0;
+	return o->check && ps.writes ? 3 : 0;
 }
 
 static void close_state(struct lbd *l)
@@ -156,6 +177,7 @@ static void close_state(struct lbd *l)
 	lbd_pool_free(l->pool);
 	lbd_desired_close(l->desired);
 	lbd_state_free(&l->st);
+	xlb_dpmaps_close(&l->pinned); /* only the check's are owned */
 	xlb_dp_close(l->dp); /* pins and links stay: forwarding goes on */
 	xlb_db_close(l->db);
 }
@@ -202,8 +224,8 @@ int main(int argc, char **argv)
 	handle_signals();
 	rc = open_state(&l, &o);
 	if (!rc)
-		rc = first_pass(&l, o.once);
-	if (!rc && !o.once) {
+		rc = first_pass(&l, &o);
+	if (!rc && !o.once && !o.check) {
 		lbd_log(LBD_INFO, "following %s", o.db);
 		rc = lbd_loop(&l, &stop);
 		lbd_log(LBD_INFO, "stopping; the datapath keeps forwarding");

@@ -164,9 +164,9 @@ static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 				now);
 	if (!err && full)
 		err = lbd_apply_sweep(&l->st, now);
-	if (!err)
+	if (!err && !l->st.dry)
 		err = lbd_record(l->db, &l->st, rev, rj);
-	if (!err)
+	if (!err && !l->st.dry)
 		lbd_publish(&l->st, rev);
 	if (ps)
 		*ps = (struct lbd_pass_stats){ .services = n, .rejects = rj->n,

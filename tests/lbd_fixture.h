@@ -55,6 +55,9 @@ long long lf_int(struct lf *t, const char *fmt, ...)
 
 /* Runs `lbd --once`; returns the map writes it reported. */
 unsigned long long lf_once(struct lf *t);
+/* Runs `lbd --check`; returns its exit status (0 in sync, 3 not), the
+ * writes a reconcile would make in *writes. */
+int lf_check(struct lf *t, unsigned long long *writes);
 /* Starts lbd in the background and waits until it follows the db. */
 void lf_start(struct lf *t);
 /* The same, attached to the node's interface (no --no-attach). */

@@ -104,6 +104,33 @@ static void test_full_reconcile(void **state)
 	assert_int_equal(lf_svc_id(t, VIP4, "tcp", 80, NULL), web_id);
 }
 
+/* --check counts what a reconcile would write and writes nothing. */
+static void test_check_writes_nothing(void **state)
+{
+	struct lf *t = *state;
+	unsigned long long writes;
+	long long applied;
+	uint32_t web_id;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_once(t);
+	assert_int_equal(lf_check(t, &writes), 0);
+	assert_int_equal(writes, 0);
+	applied = lf_int(t, "SELECT revision FROM applied");
+	web_id = lf_svc_id(t, VIP4, "tcp", 80, NULL);
+	lf_sql(t, "UPDATE backend SET state = 'maint' WHERE address = "
+	       "'198.51.100.1'");
+	/* Its entries in two services DOWN; one table switched (udp 53
+	 * keeps its table: no usable backend left). */
+	assert_int_equal(lf_check(t, &writes), 3);
+	assert_int_equal(writes, 3);
+	assert_entry(t, web_id, "198.51.100.1", 0, XLB_BE_ACTIVE);
+	lf_assert_table(t, web_id, web, 3, 251);
+	assert_int_equal(lf_int(t, "SELECT revision FROM applied"), applied);
+	assert_int_equal(lf_once(t), 3);
+	assert_int_equal(lf_check(t, &writes), 0);
+}
+
 /* In one process: a change that changes nothing writes nothing. */
 static void test_noop_change_writes_nothing(void **state)
 {
@@ -456,6 +483,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		T(test_full_reconcile),
 		T(test_noop_change_writes_nothing),
+		T(test_check_writes_nothing),
 		T(test_maint_and_drain),
 		T(test_all_down_keeps_table),
 		T(test_reject_keeps_service),
