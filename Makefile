@@ -185,7 +185,8 @@ install: all
 	install -m 0755 $(TOOLS) $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(filter-out %_bench.o %_trivial.o,$(BPF_OBJS)) \
 		$(DESTDIR)$(PREFIX)/lib/xlb/
-	install -m 0644 $(wildcard tools/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(wildcard tools/*.8 $(addsuffix /*.8,$(PROG_DIRS))) \
+		$(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf build build-san
