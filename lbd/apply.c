@@ -2,10 +2,12 @@
 /*
  * apply.c - writes what differs between the computed jobs and the maps,
  * counting every write, in the order packets need:
- *   1. VIP markers, services and entries that are new or changed (a table
- *      must never name an entry that does not exist yet),
+ *   1. entries that are new or changed (a table must never name an entry
+ *      that does not exist yet),
  *   2. the changed tables, many services per kernel wait,
- *   3. removals: entries no row wants any more, services that are gone,
+ *   3. VIP markers and services that are new or changed (a new service is
+ *      found only once its table is in place),
+ *   4. removals: entries no row wants any more, services that are gone,
  *      markers of VIPs without services (after no table names them).
  * The mirror in lbd_state is updated only after a write succeeded.  In a
  * check (st->dry) nothing is written: every write is only counted.
@@ -84,15 +86,13 @@ static int put_service(struct lbd_state *st, struct lbd_job *job)
 	return 0;
 }
 
-static int add_phase(struct lbd_state *st, struct lbd_job *job)
+/* Entries first: the service's new table names them. */
+static int entry_phase(struct lbd_state *st, struct lbd_job *job)
 {
 	int err = 0;
 
-	/* Entries first: the service's table may name them at once. */
 	for (size_t i = 0; i < job->nrows && !err; i++)
 		err = put_entry(st, job->rows[i].id, &job->rows[i].be);
-	if (!err)
-		err = put_service(st, job);
 	return err;
 }
 
@@ -250,19 +250,33 @@ static int remove_phase(struct lbd_state *st, struct lbd_job *job, time_t now)
 	return err;
 }
 
-int lbd_apply(struct lbd_state *st, struct lbd_job *jobs, size_t n,
-	      time_t now)
+/* Runs phase on every job still applicable; a failing job is left out of
+ * the later phases.  Returns the first error. */
+static int each_job(struct lbd_state *st, struct lbd_job *jobs, size_t n,
+		    int (*phase)(struct lbd_state *, struct lbd_job *))
 {
-	int err = 0, first = 0;
+	int first = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!applicable(&jobs[i]))
 			continue;
-		jobs[i].err = add_phase(st, &jobs[i]);
+		jobs[i].err = phase(st, &jobs[i]);
 		if (jobs[i].err && !first)
 			first = jobs[i].err;
 	}
+	return first;
+}
+
+int lbd_apply(struct lbd_state *st, struct lbd_job *jobs, size_t n,
+	      time_t now)
+{
+	int err, first = each_job(st, jobs, n, entry_phase);
+
+	/* A new service appears in xlb_services with its table in place. */
 	err = ring_phase(st, jobs, n);
+	if (err && !first)
+		first = err;
+	err = each_job(st, jobs, n, put_service);
 	if (err && !first)
 		first = err;
 	for (size_t i = 0; i < n; i++) {
