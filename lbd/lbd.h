@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -278,8 +279,15 @@ int lbd_reconcile_keys(struct lbd *l, char **keys, size_t n, int64_t rev,
 
 /* ---- loop.c ------------------------------------------------------------- */
 #define LBD_POLL_MS 25
-/* Applies new revisions until *stop; returns 0 or a fatal error. */
-int lbd_loop(struct lbd *l, volatile int *stop);
+/* Set by signal handlers, read by the loop. */
+struct lbd_signals {
+	volatile sig_atomic_t stop;   /* SIGTERM, SIGINT */
+	volatile sig_atomic_t status; /* SIGUSR1: log a status line */
+};
+/* Applies new revisions until sig->stop; returns 0 or a fatal error. */
+int lbd_loop(struct lbd *l, struct lbd_signals *sig);
+/* One line: revision, services, entries, VIPs ready, map writes. */
+void lbd_log_status(const struct lbd *l);
 /* Applies what is new once (revisions after applied.revision). */
 int lbd_catch_up(struct lbd *l);
 

@@ -122,12 +122,31 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks */
 }
 
-int lbd_loop(struct lbd *l, volatile int *stop)
+void lbd_log_status(const struct lbd *l)
+{
+	const struct lbd_state *st = &l->st;
+	size_t svcs = 0, entries = 0, vips = 0, ready = 0;
+
+	for (uint32_t id = 1; id <= st->m.max_svc_id; id++) {
+		svcs += st->svc[id].live;
+		entries += st->svc[id].nbe;
+	}
+	for (size_t i = 0; i < st->nvips; i++) {
+		vips += st->vips[i].nsvc > 0;
+		ready += st->vips[i].nready > 0;
+	}
+	lbd_log(LBD_INFO, "status: revision %lld, %zu services, %zu backend "
+		"entries, %zu VIPs (%zu ready), %llu map writes since start",
+		(long long)l->applied_rev, svcs, entries, vips, ready,
+		(unsigned long long)st->writes);
+}
+
+int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 {
 	int64_t seen = -1, dv;
 	double retry_at = 0;
 
-	while (!*stop) {
+	while (!sig->stop) {
 		int err = xlb_db_data_version(l->db, &dv);
 
 		if (!err && (dv != seen || (retry_at && lbd_now_ms() >= retry_at))) {
@@ -137,6 +156,10 @@ int lbd_loop(struct lbd *l, volatile int *stop)
 		}
 		if (err)
 			lbd_log(LBD_ERR, "%s (retrying)", xlb_errmsg());
+		if (sig->status) {
+			sig->status = 0;
+			lbd_log_status(l);
+		}
 		sleep_ms(LBD_POLL_MS);
 	}
 	return 0;

@@ -2,8 +2,9 @@
 /*
  * main.c - lbd's life: parse options, open the database and the datapath,
  * reconcile everything once against what the maps hold, then follow the
- * database until SIGTERM/SIGINT.  Leaving never detaches: the datapath
- * goes on forwarding with the state last applied.
+ * database until SIGTERM/SIGINT (SIGUSR1 logs a status line).  Leaving
+ * never detaches: the datapath goes on forwarding with the state last
+ * applied.
  *
  *   lbd --db FILE [--pin-dir DIR] [--no-attach] [--once | --check] [-v]
  *   lbd detach --db FILE [--pin-dir DIR]
@@ -30,12 +31,14 @@ struct options {
 	int verbose;
 };
 
-static volatile int stop;
+static struct lbd_signals signals;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		signals.status = 1;
+	else
+		signals.stop = 1;
 }
 
 static void usage(FILE *f)
@@ -189,6 +192,7 @@ static void handle_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 static int detach(const struct options *o)
@@ -227,7 +231,7 @@ int main(int argc, char **argv)
 		rc = first_pass(&l, &o);
 	if (!rc && !o.once && !o.check) {
 		lbd_log(LBD_INFO, "following %s", o.db);
-		rc = lbd_loop(&l, &stop);
+		rc = lbd_loop(&l, &signals);
 		lbd_log(LBD_INFO, "stopping; the datapath keeps forwarding");
 	}
 	close_state(&l);

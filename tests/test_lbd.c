@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,6 +142,11 @@ static void test_noop_change_writes_nothing(void **state)
 	assert_int_equal(lf_cli(t, "UPDATE backend SET weight = weight"), 0);
 	if (!lf_log_wait(t, "3 services, 0 map writes", 2000))
 		fail_msg("a no-op update wrote to the maps");
+	/* SIGUSR1: what is applied, and every write since start (15). */
+	kill(t->bg, SIGUSR1);
+	if (!lf_log_wait(t, "status: revision 16, 3 services, 6 backend "
+			 "entries, 2 VIPs (2 ready), 15 map writes", 2000))
+		fail_msg("no status line");
 	lf_stop(t);
 }
 
