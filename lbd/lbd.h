@@ -273,6 +273,8 @@ struct lbd_pass_stats {
 
 /* Reconciles every service (start-up, node changes). */
 int lbd_reconcile_full(struct lbd *l, int64_t rev, struct lbd_pass_stats *ps);
+/* Sorts service keys and frees duplicates; returns the new count. */
+size_t lbd_keys_unique(char **keys, size_t n);
 /* Reconciles the services named by keys ("vip proto port"). */
 int lbd_reconcile_keys(struct lbd *l, char **keys, size_t n, int64_t rev,
 		       struct lbd_pass_stats *ps);

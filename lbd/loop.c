@@ -62,27 +62,6 @@ static int collect(const struct xlb_db_rev *rev, void *arg)
 	return 0;
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static size_t dedup(char **k, size_t n)
-{
-	size_t out = 0;
-
-	if (n < 2)
-		return n;
-	qsort(k, n, sizeof(*k), str_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (out && !strcmp(k[out - 1], k[i]))
-			free(k[i]);
-		else
-			k[out++] = k[i];
-	}
-	return out;
-}
-
 static void log_pass(const char *what, int64_t rev,
 		     const struct lbd_pass_stats *ps)
 {
@@ -98,12 +77,11 @@ int lbd_catch_up(struct lbd *l)
 	int err = xlb_db_revisions_after(l->db, l->applied_rev, collect, &c);
 
 	if (!err && c.last != l->applied_rev) {
+		c.n = lbd_keys_unique(c.keys, c.n);
 		if (c.full)
 			err = lbd_reconcile_full(l, c.last, &ps);
 		else
-			err = lbd_reconcile_keys(l, c.keys,
-						 c.n = dedup(c.keys, c.n),
-						 c.last, &ps);
+			err = lbd_reconcile_keys(l, c.keys, c.n, c.last, &ps);
 		if (!err) {
 			l->applied_rev = c.last;
 			log_pass("applied", c.last, &ps);

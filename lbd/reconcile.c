@@ -179,8 +179,7 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorts keys and frees duplicates; returns the new count. */
-static size_t unique_keys(char **keys, size_t n)
+size_t lbd_keys_unique(char **keys, size_t n)
 {
 	size_t out = 0;
 
@@ -285,7 +284,7 @@ int lbd_reconcile_full(struct lbd *l, int64_t rev, struct lbd_pass_stats *ps)
 	if (!err)
 		err = add_applied_keys(&l->st, &keys, &n);
 	if (!err) {
-		n = unique_keys(keys, n);
+		n = lbd_keys_unique(keys, n);
 		err = pass(l, keys, n, rev, &rj, true, ps);
 	}
 	if (ps) { /* the config write counts too */
