@@ -154,7 +154,7 @@ static void test_noop_change_writes_nothing(void **state)
 static void test_maint_and_drain(void **state)
 {
 	struct lf *t = *state;
-	uint32_t web_id;
+	uint32_t web_id, flags = 0;
 
 	assert_int_equal(lf_cli(t, BASE_SQL), 0);
 	lf_once(t);
@@ -182,6 +182,14 @@ static void test_maint_and_drain(void **state)
 	lf_once(t);
 	assert_entry(t, web_id, "198.51.100.2", 8080, XLB_BE_DOWN);
 	lf_assert_table(t, web_id, (struct lf_be[]){ web[0], web[2] }, 2, 251);
+
+	/* Service settings: a new M is a new table, the hash a flag. */
+	lf_sql(t, "UPDATE service SET ring_size = 509, hash = 'src' WHERE "
+	       "port = 80");
+	assert_int_equal(lf_once(t), 2);
+	lf_assert_table(t, web_id, (struct lf_be[]){ web[0], web[2] }, 2, 509);
+	assert_int_equal(lf_svc_id(t, VIP4, "tcp", 80, &flags), web_id);
+	assert_int_equal(flags, XLB_SVC_F_HASH_SRC);
 }
 
 /* No usable backend: the last table stays, the VIP is not ready. */
@@ -362,6 +370,31 @@ static void test_id_quarantine(void **state)
 	lf_stop(t);
 }
 
+/* The same for service ids: a freed one waits out its quarantine. */
+static void test_service_id_quarantine(void **state)
+{
+	struct lf *t = *state;
+	uint32_t old_id;
+
+	lf_sql(t, "UPDATE node SET max_services = 2");
+	lf_sql(t, "INSERT INTO service (vip, proto, port) VALUES "
+	       "('" VIP4 "', 'tcp', 80), ('" VIP4 "', 'tcp', 81)");
+	lf_start(t);
+	old_id = lf_svc_id(t, VIP4, "tcp", 80, NULL);
+	assert_int_not_equal(old_id, 0);
+	lf_sql(t, "DELETE FROM service WHERE port = 80");
+	assert_true(lf_log_wait(t, "applied revision", 2000));
+	assert_int_equal(lf_svc_id(t, VIP4, "tcp", 80, NULL), 0);
+	lf_sql(t, "INSERT INTO service (vip, proto, port) VALUES "
+	       "('" VIP4 "', 'tcp', 82)");
+	assert_true(lf_log_wait(t, "1 rejects", 2000));
+	assert_int_equal(lf_svc_id(t, VIP4, "tcp", 80, NULL), 0);
+	assert_int_equal(lf_svc_id(t, VIP4, "tcp", 82, NULL), 0);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM reject WHERE key = '"
+				VIP4 " tcp 82' AND field = 'max_services'"), 1);
+	lf_stop(t);
+}
+
 /* Services and VIPs that are gone leave the maps; ids stay stable. */
 static void test_removal(void **state)
 {
@@ -496,6 +529,7 @@ int main(int argc, char **argv)
 		T(test_write_reaches_maps),
 		T(test_shared_backend_one_pass),
 		T(test_id_quarantine),
+		T(test_service_id_quarantine),
 		T(test_removal),
 		T(test_restart_repairs),
 		T(test_node_change),
