@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 
 #include "lbd.h"
+#include "xlb_db.h"
 #include "xlb_errmsg.h"
 
 /* Services per chunk: 256 tables of the default M are 16 MiB. */
@@ -127,10 +128,15 @@ static int run_chunk(struct lbd *l, char **keys, size_t n,
 
 	if (!jobs)
 		return -ENOMEM;
+	/* One snapshot for the chunk: a service and its rows as committed
+	 * together, and one lock taken instead of one per statement. */
+	err = xlb_db_exec(l->db, "BEGIN");
 	for (size_t i = 0; i < n && !err; i++) {
 		snprintf(jobs[i].text, sizeof(jobs[i].text), "%s", keys[i]);
 		err = prepare(l, &jobs[i], rj, now);
 	}
+	if (!sqlite3_get_autocommit(l->db)) /* it only read: nothing to undo */
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	t1 = lbd_now_ms();
 	if (!err) {
 		lbd_compute(l->pool, &l->st, jobs, n);
