@@ -27,6 +27,24 @@
 
 /* ==== parsing and passing ================================================= */
 
+/* The web service of xt_web4 with all its table on one backend, at an MTU. */
+static void web4_mtu(struct xt *t, __u32 be, __u16 mtu)
+{
+	xt_web4(t, 0);
+	xt_table_all(t, SVC, be);
+	t->cfg.mtu = mtu;
+	xt_write_config(t);
+}
+
+/* A service whose whole table is one active backend. */
+static void one_backend(struct xt *t, const char *vip, __u8 proto, __u16 port,
+			__u32 svc, __u32 be, const char *addr)
+{
+	xt_service(t, vip, proto, port, svc, 0);
+	xt_backend(t, be, addr, svc, XLB_BE_ACTIVE);
+	xt_table_all(t, svc, be);
+}
+
 static void test_non_ip_frame_passes_untouched(void **state)
 {
 	struct xt *t = *state;
@@ -85,9 +103,7 @@ static void test_ipv6_to_non_vip_passes_untouched(void **state)
 	struct xt *t = *state;
 	struct pkt in;
 
-	xt_service(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC6, BE_6A);
+	one_backend(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, BE_6A, "2001:db8:b::1");
 	xt_udp(&in, XE_CLIENT6, 5353, XE_OTHER6, 53, 40);
 	run_untouched(t, &in);
 	assert_reasons(&t->f, { XLB_R_PASSED, 1 });
@@ -151,9 +167,7 @@ static void test_malformed_ipv6_passes_as_parse_error(void **state)
 	struct xt *t = *state;
 	struct pkt in;
 
-	xt_service(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC6, BE_6A);
+	one_backend(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, BE_6A, "2001:db8:b::1");
 
 	xt_udp(&in, XE_CLIENT6, 5353, XE_VIP6, 53, 40);
 	in.data[in.l3 + 5] += 1; /* payload length one past the frame */
@@ -312,9 +326,7 @@ static void test_vlan_tag_kept_for_ipv6_backend(void **state)
 	struct pkt in;
 	__u32 h;
 
-	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC6, BE_6A);
+	one_backend(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, BE_6A, "2001:db8:b::1");
 	eth.vlan = true;
 	eth.vlan_tci = 0x0fff;
 	pkt_init(&in);
@@ -359,9 +371,7 @@ static void test_ipv6_in_ipv6_copies_traffic_class_sets_flow_label(void **state)
 	struct pkt in;
 	__u32 h;
 
-	xt_service(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC6, BE_6A);
+	one_backend(t, XE_VIP6, IPPROTO_UDP, 53, SVC6, BE_6A, "2001:db8:b::1");
 	ip.tclass = 0xb9;
 	ip.flow_label = 0x12345; /* the outer label is the flow hash's */
 	ip.hop_limit = 5;
@@ -389,9 +399,7 @@ static void test_ipv4_in_ipv6_for_ipv6_backend(void **state)
 	struct pkt in;
 	__u32 h;
 
-	xt_service(t, XE_VIP4, IPPROTO_TCP, 443, SVC2, 0);
-	xt_backend(t, BE_6B, "2001:db8:b::2", SVC2, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC2, BE_6B);
+	one_backend(t, XE_VIP4, IPPROTO_TCP, 443, SVC2, BE_6B, "2001:db8:b::2");
 	ip.tos = 0x28;
 	pkt_init(&in);
 	pkt_eth(&in, &eth, PKT_ETH_P_IP);
@@ -488,9 +496,7 @@ static void test_all_ports_fallback_service(void **state)
 	struct pkt in;
 	__u32 h;
 
-	xt_service(t, XE_VIP4, IPPROTO_UDP, 0, SVC_FALLBACK, 0);
-	xt_backend(t, BE_B, "198.51.100.202", SVC_FALLBACK, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC_FALLBACK, BE_B);
+	one_backend(t, XE_VIP4, IPPROTO_UDP, 0, SVC_FALLBACK, BE_B, "198.51.100.202");
 	xt_udp(&in, XE_CLIENT4, 6000, XE_VIP4, 9999, 40);
 	h = xt_flow(&in, &k, 0);
 
@@ -509,9 +515,7 @@ static void test_port_service_preferred_over_fallback(void **state)
 
 	xt_web4(t, 0);
 	xt_table_all(t, SVC, BE_A);
-	xt_service(t, XE_VIP4, IPPROTO_TCP, 0, SVC_FALLBACK, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC_FALLBACK, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC_FALLBACK, BE_6A);
+	one_backend(t, XE_VIP4, IPPROTO_TCP, 0, SVC_FALLBACK, BE_6A, "2001:db8:b::1");
 
 	xt_tcp(&in, XE_CLIENT4, 40005, XE_VIP4, 80, 10);
 	h = xt_flow(&in, &k, 0);
@@ -928,9 +932,7 @@ static void test_ipv6_packet_for_ipv4_backend_dropped(void **state)
 	struct xt *t = *state;
 	struct pkt in;
 
-	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_A, "198.51.100.201", SVC6, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC6, BE_A);
+	one_backend(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, BE_A, "198.51.100.201");
 	xt_tcp(&in, XE_CLIENT6, 40050, XE_VIP6, 80, 20);
 	run(t, &in, XDP_DROP);
 	assert_reasons(&t->f, { XLB_R_FAMILY_MISMATCH, 1 });
@@ -955,10 +957,7 @@ static void test_mtu_exact_fit_forwarded(void **state)
 	struct xlb_flow_key k;
 	struct pkt in;
 
-	xt_web4(t, 0);
-	xt_table_all(t, SVC, BE_A);
-	t->cfg.mtu = 1000;
-	xt_write_config(t);
+	web4_mtu(t, BE_A, 1000);
 	sized(&in, XE_CLIENT4, XE_VIP4, 980); /* 980 + 20 = 1000 */
 	run_fwd(t, &in, BE_A, xt_flow(&in, &k, 0));
 	assert_reasons(&t->f, { XLB_R_FORWARDED, 1 });
@@ -969,10 +968,7 @@ static void test_mtu_ipv4_df_gets_frag_needed(void **state)
 	struct xt *t = *state;
 	struct pkt in, want;
 
-	xt_web4(t, 0);
-	xt_table_all(t, SVC, BE_A);
-	t->cfg.mtu = 1000;
-	xt_write_config(t);
+	web4_mtu(t, BE_A, 1000);
 	sized(&in, XE_CLIENT4, XE_VIP4, 981);
 	pkt_expect_frag_needed(&want, &in, XE_TTL, 1000 - 20);
 
@@ -988,9 +984,7 @@ static void test_mtu_ipv4_df_ipv6_backend_next_hop_mtu_minus_40(void **state)
 	struct xlb_flow_key k;
 	struct pkt in, want;
 
-	xt_service(t, XE_VIP4, IPPROTO_TCP, 80, SVC, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC, BE_6A);
+	one_backend(t, XE_VIP4, IPPROTO_TCP, 80, SVC, BE_6A, "2001:db8:b::1");
 	t->cfg.mtu = 1000;
 	xt_write_config(t);
 
@@ -1013,10 +1007,7 @@ static void test_frag_needed_quotes_header_with_options(void **state)
 	struct pkt_ipv4 ip = xt_ip4(XE_CLIENT4, XE_VIP4, IPPROTO_TCP);
 	struct pkt in, want;
 
-	xt_web4(t, 0);
-	xt_table_all(t, SVC, BE_A);
-	t->cfg.mtu = 1000;
-	xt_write_config(t);
+	web4_mtu(t, BE_A, 1000);
 	ip.opts_len = 40;
 	memset(ip.opts, 0x01, 39); /* NOPs, then end of options */
 	pkt_init(&in);
@@ -1038,10 +1029,7 @@ static void test_mtu_reply_keeps_vlan_tag(void **state)
 	struct pkt_ipv4 ip = xt_ip4(XE_CLIENT4, XE_VIP4, IPPROTO_TCP);
 	struct pkt in, want;
 
-	xt_web4(t, 0);
-	xt_table_all(t, SVC, BE_A);
-	t->cfg.mtu = 1000;
-	xt_write_config(t);
+	web4_mtu(t, BE_A, 1000);
 	eth.vlan = true;
 	eth.vlan_tci = 0x0123;
 	pkt_init(&in);
@@ -1063,10 +1051,7 @@ static void test_mtu_ipv4_without_df_dropped(void **state)
 	struct pkt_ipv4 ip = xt_ip4(XE_CLIENT4, XE_VIP4, IPPROTO_TCP);
 	struct pkt in;
 
-	xt_web4(t, 0);
-	xt_table_all(t, SVC, BE_A);
-	t->cfg.mtu = 1000;
-	xt_write_config(t);
+	web4_mtu(t, BE_A, 1000);
 	ip.frag = 0;
 	pkt_init(&in);
 	pkt_eth(&in, &eth, PKT_ETH_P_IP);
@@ -1087,9 +1072,7 @@ static void test_mtu_ipv6_gets_packet_too_big(void **state)
 	struct xlb_flow_key k;
 	struct pkt in, want;
 
-	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC6, BE_6A);
+	one_backend(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, BE_6A, "2001:db8:b::1");
 	t->cfg.mtu = 1000;
 	xt_write_config(t);
 
@@ -1217,9 +1200,7 @@ static void test_icmp_time_exceeded_routed(void **state)
 	struct pkt q, err;
 	__u32 h;
 
-	xt_service(t, XE_VIP4, IPPROTO_UDP, 53, SVC2, 0);
-	xt_backend(t, BE_C, "198.51.100.203", SVC2, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC2, BE_C);
+	one_backend(t, XE_VIP4, IPPROTO_UDP, 53, SVC2, BE_C, "198.51.100.203");
 	answer(&q, IPPROTO_UDP, XE_VIP4, 53, XE_CLIENT4, 5353);
 	xe_quoted_flow_key(&q, &k);
 	h = xe_hash(&k, 0);
@@ -1280,10 +1261,7 @@ static void test_icmp_error_too_big_for_mtu_dropped(void **state)
 	struct xt *t = *state;
 	struct pkt q, err;
 
-	xt_web4(t, 0);
-	xt_table_all(t, SVC, BE_A);
-	t->cfg.mtu = 1000;
-	xt_write_config(t);
+	web4_mtu(t, BE_A, 1000);
 	xt_tcp(&q, XE_VIP4, 80, XE_CLIENT4, 40130, 1000);
 	icmp_error(&err, 3, 4, 1400, &q, 1040); /* 20 + 8 + 1040 + 20 > 1000 */
 
@@ -1317,9 +1295,7 @@ static void test_icmpv6_error_quoting_extension_headers_passes(void **state)
 	struct pkt_ipv6 ip = xt_ip6(XE_VIP6, XE_CLIENT6);
 	struct pkt q, err;
 
-	xt_service(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, 0);
-	xt_backend(t, BE_6A, "2001:db8:b::1", SVC6, XLB_BE_ACTIVE);
-	xt_table_all(t, SVC6, BE_6A);
+	one_backend(t, XE_VIP6, IPPROTO_TCP, 80, SVC6, BE_6A, "2001:db8:b::1");
 	ip.n_ext = 1;
 	ip.ext[0] = (struct pkt_ipv6_ext){ PKT_NH_DSTOPTS, 8 };
 	pkt_init(&q);
