@@ -6,10 +6,11 @@
  * The shape of one pass (reconcile.c):
  *   desired.c  reads the rows of the services a change touched,
  *   validate.c checks what SQL cannot (canonical addresses, families, sizes),
- *   ids.c      gives new rows entry ids (numeric ids exist only in lbd and
- *              the maps; identity is by address),
+ *   ids.c      hands out ids to new services and rows (numeric ids exist
+ *              only in lbd and the maps; identity is by address), rows
+ *              that match an entry in force keeping its id,
  *   compute.c  derives each entry's datapath state and the Maglev table,
- *              services in parallel,
+ *              services in parallel (pool.c),
  *   apply.c    writes only what differs from what the maps hold (state.c
  *              mirrors them), batched, counting every write,
  *   record.c   records the applied revision, vip_state and rejects in one
