@@ -11,7 +11,7 @@
 #ifndef XLB_ABI_H
 #define XLB_ABI_H
 
-#define XLB_ABI_VERSION 1
+#define XLB_ABI_VERSION 2
 
 /* Address families as stored in maps (not AF_* which differ per OS). */
 #define XLB_FAM_V4 4

@@ -40,7 +40,8 @@ struct {
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_ARRAY);
 		__uint(max_entries, XLB_DEF_RING + 1);
-		__uint(map_flags, BPF_F_INNER_MAP);
+		/* any size; mmap-able so lbd fills it with one copy */
+		__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 		__type(key, __u32);
 		__type(value, __u32);
 	});

@@ -135,7 +135,7 @@ static void test_ring_switch_writes_whole_table(void **state)
 	/* Exactly M + 1 entries: M, then the slots. */
 	assert_int_equal(info.type, BPF_MAP_TYPE_ARRAY);
 	assert_int_equal(info.max_entries, 14);
-	assert_int_equal(info.map_flags, BPF_F_INNER_MAP);
+	assert_int_equal(info.map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	key = 0;
 	assert_int_equal(bpf_map_lookup_elem(fd, &key, &val), 0);
 	assert_int_equal(val, 13);

@@ -174,7 +174,8 @@ static int fill_ring(int fd, const __u32 *slots, __u32 m)
 
 int xf_set_maglev(struct xf *f, __u32 svc_id, const __u32 *slots, __u32 m)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	int inner, err;
 
 	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xf_ring", sizeof(__u32),
