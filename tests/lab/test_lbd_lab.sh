@@ -17,7 +17,6 @@ cd "$(dirname "$0")/../.."
 source tools/lab/lib.sh
 
 N=12 # requests per (VIP, protocol): all on one backend by chance: 3^-11
-LBD=$LAB_BUILD/lbd
 passed=0 failed=0
 
 ok() { passed=$((passed + 1)); echo "[       OK ] $1"; }
@@ -47,42 +46,10 @@ trap 'exit 130' INT TERM
 [ -x "$LBD" ] || lab_die "$LBD missing (make)"
 command -v sqlite3 >/dev/null || lab_die "sqlite3 not found (run tools/install-deps)"
 lab_names "d$$"
-lab_require
-LAB_OWNED=1
-lab_topology
-lab_backends_up
-DB=$LAB_DIR/xlb.db
+lab_base_up
 LOG=$LAB_DIR/lbd.log
-mkdir -p "$LAB_PIN"
-mount -t bpf bpf "$LAB_PIN"
-
-# --- the desired state, as rows ------------------------------------------------------
-# lbd creates and migrates the file; without a node row it stops there.
-"$LBD" --db "$DB" --check >/dev/null 2>&1 || true
-sql() { sqlite3 -bail -cmd ".timeout 5000" "$DB" "$@"; } # SQL: args or stdin
-rows() {
-	local id vip proto port fam i
-	echo "BEGIN;"
-	echo "INSERT INTO node (id, interface, xdp_mode, next_hop_mac, src4, src6,
-		mtu, ttl, max_services, max_backends, max_flows) VALUES (1, 'eth0',
-		'native', '$(mac "$(link_no lb1)" 1)', '$LB4', '$LB6',
-		$LAB_MTU_CORE, 64, 16, 64, 4096);"
-	while read -r id vip proto port fam; do
-		echo "INSERT INTO service (vip, proto, port) VALUES ('$vip', '$proto', $port);"
-		for ((i = 1; i <= LAB_NBACKENDS; i++)); do
-			echo "INSERT INTO backend (vip, proto, port, address) VALUES
-				('$vip', '$proto', $port, '$(be"$fam" "$i")');"
-		done
-	done <<<"$LAB_SERVICES"
-	echo "COMMIT;"
-}
-rows | sql
-
-# ip netns exec execs lbd: $! is lbd itself, for the SIGTERM below.
-ip netns exec "$(nsname lb1)" "$LBD" --db "$DB" --pin-dir "$LAB_PIN" >"$LOG" 2>&1 &
-LBD_PID=$!
-echo "$LBD_PID" >>"$LAB_DIR/pids"
-for _ in $(seq 100); do grep -q following "$LOG" && break; sleep 0.1; done
+sql() { lab_sql "$@"; }
+lab_lbd_up
 check "lbd started, attached in native mode" grep -q "attached to eth0 (native)" "$LOG"
 
 # --- traffic -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ LAB_TOOLS=$LAB_ROOT/tools/lab
 LAB_BUILD=${XLB_BUILD:-build}
 case $LAB_BUILD in /*) ;; *) LAB_BUILD=$LAB_ROOT/$LAB_BUILD ;; esac
 XLBCTL=$LAB_BUILD/xlbctl
+LBD=$LAB_BUILD/lbd
 DECAP_OBJ=$LAB_BUILD/tools/decap_tc.bpf.o
 XDP_PASS_OBJ=$LAB_BUILD/tools/xdp_pass.bpf.o
 
@@ -85,6 +86,7 @@ lab_names() {
 	LAB_ID=$1
 	LAB_DIR=/run/xlb-lab-$LAB_ID
 	LAB_PIN=$LAB_DIR/lb1/bpf
+	LAB_DB=$LAB_DIR/xlb.db
 }
 
 # Fails loudly when the lab cannot run here; never skips.
@@ -230,12 +232,64 @@ lab_lb_up() {
 	done <<<"$LAB_SERVICES"
 }
 
-lab_up() {
+# The embedded default configuration as SQL rows for the state file: the
+# node (lb1's interface, the router as next hop, outer sources, small
+# tables) and every service of LAB_SERVICES with all the backends.
+lab_config_sql() {
+	local id vip proto port fam i
+	echo "BEGIN;"
+	echo "INSERT INTO node (id, interface, xdp_mode, next_hop_mac, src4, src6,
+		mtu, ttl, max_services, max_backends, max_flows) VALUES (1, 'eth0',
+		'native', '$(mac "$(link_no lb1)" 1)', '$LB4', '$LB6',
+		$LAB_MTU_CORE, 64, 16, 64, 4096);"
+	while read -r id vip proto port fam; do
+		echo "INSERT INTO service (vip, proto, port) VALUES ('$vip', '$proto', $port);"
+		for ((i = 1; i <= LAB_NBACKENDS; i++)); do
+			echo "INSERT INTO backend (vip, proto, port, address) VALUES
+				('$vip', '$proto', $port, '$(be"$fam" "$i")');"
+		done
+	done <<<"$LAB_SERVICES"
+	echo "COMMIT;"
+}
+
+# SQL on the lab's state file: arguments, or standard input.
+lab_sql() { sqlite3 -bail -cmd ".timeout 5000" "$LAB_DB" "$@"; }
+
+# lb1 run by lbd: the state file gets the embedded configuration through
+# the sqlite3 shell, as an operator's import would, and lbd (in lb1's
+# namespace) loads, attaches and fills the maps from it.
+lab_lbd_up() {
+	local t
+	mkdir -p "$LAB_PIN"
+	mount -t bpf bpf "$LAB_PIN"
+	# lbd creates and migrates the file; without a node row it stops there.
+	"$LBD" --db "$LAB_DB" --check >/dev/null 2>&1 || true
+	lab_config_sql | lab_sql
+	# ip netns exec execs lbd: $! is lbd itself.
+	ip netns exec "$(nsname lb1)" "$LBD" --db "$LAB_DB" --pin-dir "$LAB_PIN" \
+		>"$LAB_DIR/lbd.log" 2>&1 &
+	LBD_PID=$!
+	echo "$LBD_PID" >>"$LAB_DIR/pids"
+	for ((t = 0; t < 100; t++)); do
+		grep -qs following "$LAB_DIR/lbd.log" && break
+		sleep 0.1
+	done
+	grep -q "attached to eth0 (native)" "$LAB_DIR/lbd.log" ||
+		lab_die "lbd did not attach in native mode: $(cat "$LAB_DIR/lbd.log")"
+}
+
+# The lab up to its backends; the caller then brings lb1 up (lab_lb_up with
+# xlbctl, or lab_lbd_up with lbd).
+lab_base_up() {
 	lab_require
 	LAB_OWNED=1 # from here on, lab_down has something of ours to remove
 	lab_log "lab $LAB_ID: namespaces $(nsname '{cl,rt,lb1,b1..b3}'), state in $LAB_DIR"
 	lab_topology
 	lab_backends_up
+}
+
+lab_up() {
+	lab_base_up
 	lab_lb_up
 }
 

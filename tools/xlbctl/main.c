@@ -33,6 +33,8 @@ const char xlbctl_usage[] =
 	"  backend state ID active|drain|down|removed\n"
 	"  stats\n"
 	"  conntrack\n"
+	"  services   (ID VIP PROTO PORT: the ids stats uses)\n"
+	"  backends   (ID SERVICE-ID ADDR PORT STATE)\n"
 	"  unpin\n"
 	"PIN_DIR defaults to " XLB_PIN_DIR_DEFAULT ".  `ip netns exec` hides\n"
 	"/sys/fs/bpf: use a folder elsewhere (xlbctl mounts a bpffs on it) and\n"
@@ -47,6 +49,7 @@ static const struct {
 	{ "detach", cmd_detach },   { "config", cmd_config },
 	{ "service", cmd_service }, { "backend", cmd_backend },
 	{ "stats", cmd_stats },     { "conntrack", cmd_conntrack },
+	{ "services", cmd_services }, { "backends", cmd_backends },
 	{ "unpin", cmd_unpin },
 };
 

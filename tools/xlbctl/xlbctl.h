@@ -53,5 +53,7 @@ int cmd_service(struct ctl *c, int argc, char **argv);
 int cmd_backend(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_conntrack(struct ctl *c, int argc, char **argv);
+int cmd_services(struct ctl *c, int argc, char **argv);
+int cmd_backends(struct ctl *c, int argc, char **argv);
 
 #endif /* XLBCTL_H */
