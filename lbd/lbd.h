@@ -15,13 +15,16 @@
  *              mirrors them), batched, counting every write,
  *   record.c   records the applied revision, vip_state and rejects in one
  *              transaction.
- * loop.c watches the database for commits and drives the passes.
+ * loop.c watches the database for commits and the message sockets
+ * (bus.c: lbd-ctl requests, VIP_READY and REVISION out; health.c: HEALTH
+ * from hcd) in one poll loop and drives the passes.
  */
 #ifndef LBD_H
 #define LBD_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
@@ -31,6 +34,7 @@
 
 #include "xlb_abi.h"
 #include "xlb_addr.h"
+#include "xlb_bus.h"
 #include "xlb_dpmap.h"
 #include "xlb_loader.h"
 
@@ -246,12 +250,13 @@ int lbd_apply_sweep(struct lbd_state *st, time_t now);
 /* ---- record.c: runtime tables, in one transaction ----------------------- */
 int lbd_record(sqlite3 *db, struct lbd_state *st, int64_t rev,
 	       const struct lbd_rejects *rj);
+struct lbd;
 /*
  * Called after every recorded pass with the VIPs whose readiness changed
- * (vip->changed) and the applied revision: where readiness is published
- * to bgpd-bridge.  Today it only logs.
+ * (vip->changed) and the applied revision: logs them and, when lbd has
+ * its sockets (bus.c), publishes VIP_READY (that delta) and REVISION.
  */
-void lbd_publish(const struct lbd_state *st, int64_t rev);
+void lbd_publish(struct lbd *l, int64_t rev);
 
 /* ---- reconcile.c: one pass ---------------------------------------------- */
 struct lbd {
@@ -263,6 +268,11 @@ struct lbd {
 	struct lbd_pool *pool;
 	struct lbd_node node;
 	int64_t applied_rev;
+	struct lbd_bus *bus;      /* NULL in --once and --check, or not open */
+	bool want_bus;            /* following: open it, retry if taken */
+	const char *rundir;       /* NULL: XLB_BUS_RUNDIR */
+	double bus_retry_at;      /* next attempt, monotonic ms */
+	int bus_err;              /* last failure, logged once */
 };
 
 struct lbd_pass_stats {
@@ -280,6 +290,88 @@ size_t lbd_keys_unique(char **keys, size_t n);
 int lbd_reconcile_keys(struct lbd *l, char **keys, size_t n, int64_t rev,
 		       struct lbd_pass_stats *ps);
 
+/* ---- health.c: HEALTH from hcd into backend_health and the maps ------- */
+/*
+ * Transitions are gathered until HEALTH_QUIET_MS pass without a new one
+ * (at most HEALTH_MAX_MS after the first), then written in one transaction
+ * and applied in one pass over exactly the services whose backend changed
+ * between down and not down.  Nothing else ever changes health: a silent
+ * hcd leaves the last known state in force, a restarted lbd starts from
+ * what backend_health holds.
+ */
+#define LBD_HEALTH_QUIET_MS 5
+#define LBD_HEALTH_MAX_MS   50
+
+struct lbd_htr {
+	struct xlb_health_tr tr;
+	char since[32];  /* when lbd heard it, as the schema's timestamps */
+	uint32_t order;  /* arrival: the last word on a backend wins */
+};
+
+struct lbd_health {
+	struct lbd_htr *tr;      /* waiting to be written */
+	size_t n, cap;
+	unsigned int frames;     /* HEALTH messages in the batch */
+	double first_ms, last_ms;
+	char **retry;            /* services written but not yet applied */
+	size_t nretry;
+	double retry_at;
+	sqlite3_stmt *old, *put, *users; /* prepared on first use */
+};
+
+/* Takes a decoded HEALTH batch (delta or snapshot) into the batch. */
+int lbd_health_take(struct lbd_health *h, const struct xlb_msg *msg);
+/* When the batch is due (monotonic ms), 0 when nothing waits. */
+double lbd_health_due(const struct lbd_health *h);
+/* Writes and applies the batch now; on failure it is kept for a retry. */
+int lbd_health_flush(struct lbd *l);
+void lbd_health_free(struct lbd_health *h);
+
+/* ---- bus.c: the sockets --------------------------------------------------- */
+struct lbd_bus {
+	char rundir[128];
+	struct xlb_bus health;   /* SUB on hcd's `health` */
+	struct xlb_bus pub;      /* PUB `lbd` */
+	struct xlb_bus ctl;      /* REP `lbd-ctl` */
+	struct xlb_bus hcd;      /* REQ `hcd-ctl`, opened when first needed */
+	struct xlb_msg_stats stats; /* every frame received */
+	uint64_t refused;        /* decoded, but wrong for the socket */
+	struct xlb_msg_seq hcd_seq;
+	uint64_t seq;            /* the next to publish */
+	struct xlb_msg_buf in, out;
+	struct lbd_health hb;
+	/* SNAPSHOT_HEALTH: wanted since, sent (awaiting the reply) */
+	double snap_since;
+	bool snap_sent;
+	bool snap_again;         /* lost more while one was in flight */
+	double heard_ms;         /* last HEALTH from hcd, 0: never */
+	bool silent;             /* "hcd silent" logged */
+	double log_window;       /* rate limit of reject lines */
+	unsigned int log_lines;
+	uint64_t log_dropped;
+};
+
+/* Opens the three endpoints in rundir (NULL: XLB_BUS_RUNDIR). */
+int lbd_bus_open(const char *rundir, struct lbd_bus **out);
+/* Opens l->bus when wanted and due.  Sockets another process holds (a
+ * second lbd, a test) are logged once and tried again every few seconds:
+ * the database is still applied meanwhile. */
+void lbd_bus_ensure(struct lbd *l);
+void lbd_bus_close(struct lbd_bus *b);
+/* Fills fds (room for 3) with what to poll; returns how many. */
+int lbd_bus_pollfds(struct lbd_bus *b, struct pollfd *fds);
+/* Handles every frame waiting on the sockets; never blocks for long. */
+void lbd_bus_work(struct lbd *l);
+/* The earliest time (monotonic ms) the bus wants lbd_bus_work, or 0. */
+double lbd_bus_due(const struct lbd_bus *b);
+/* Messages rejected since start (STATUS, the status line). */
+uint64_t lbd_bus_rejected(const struct lbd_bus *b);
+/* ctl.c: answers every request waiting on lbd-ctl. */
+void lbd_ctl_serve(struct lbd *l);
+/* Logs a rejected frame, at most a few lines a second. */
+void lbd_bus_log_reject(struct lbd_bus *b, const char *where,
+			const char *why);
+
 /* ---- loop.c ------------------------------------------------------------- */
 #define LBD_POLL_MS 25
 /* Set by signal handlers, read by the loop. */
@@ -287,7 +379,8 @@ struct lbd_signals {
 	volatile sig_atomic_t stop;   /* SIGTERM, SIGINT */
 	volatile sig_atomic_t status; /* SIGUSR1: log a status line */
 };
-/* Applies new revisions until sig->stop; returns 0 or a fatal error. */
+/* Applies new revisions and messages until sig->stop; returns 0, or 1
+ * when it cannot wait any more. */
 int lbd_loop(struct lbd *l, struct lbd_signals *sig);
 /* One line: revision, services, entries, VIPs ready, map writes. */
 void lbd_log_status(const struct lbd *l);

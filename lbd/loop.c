@@ -3,9 +3,12 @@
  * loop.c - the one loop: watch PRAGMA data_version (one page read, moves
  * when any other connection commits), read the revisions after the applied
  * one, and reconcile the services they name in one pass.  A node or health
- * check change may touch everything: a full pass.
+ * check change may touch everything: a full pass.  Between two looks at
+ * the database, lbd waits in poll() on its sockets (bus.c), so a message
+ * is handled when it arrives, not at the next tick.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -93,13 +96,6 @@ int lbd_catch_up(struct lbd *l)
 	return err;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks */
-}
-
 void lbd_log_status(const struct lbd *l)
 {
 	const struct lbd_state *st = &l->st;
@@ -114,31 +110,66 @@ void lbd_log_status(const struct lbd *l)
 		ready += st->vips[i].nready > 0;
 	}
 	lbd_log(LBD_INFO, "status: revision %lld, %zu services, %zu backend "
-		"entries, %zu VIPs (%zu ready), %llu map writes since start",
-		(long long)l->applied_rev, svcs, entries, vips, ready,
-		(unsigned long long)st->writes);
+		"entries, %zu VIPs (%zu ready), %llu map writes since start, "
+		"%llu messages rejected", (long long)l->applied_rev, svcs,
+		entries, vips, ready, (unsigned long long)st->writes,
+		(unsigned long long)(l->bus ? lbd_bus_rejected(l->bus) : 0));
+}
+
+/* Whether the database moved (or a failed pass is due again): then
+ * applies what is new. */
+static void poll_db(struct lbd *l, int64_t *seen, double *retry_at)
+{
+	int64_t dv;
+	int err = xlb_db_data_version(l->db, &dv);
+
+	if (!err && (dv != *seen || (*retry_at && lbd_now_ms() >= *retry_at))) {
+		*seen = dv;
+		err = lbd_catch_up(l);
+		*retry_at = err ? lbd_now_ms() + RETRY_MS : 0;
+	}
+	if (err)
+		lbd_log(LBD_ERR, "%s (retrying)", xlb_errmsg());
+}
+
+/* Until the next database poll or the bus's next deadline. */
+static int wait_ms(const struct lbd *l, double next_db)
+{
+	double now = lbd_now_ms(), until = next_db, due;
+
+	due = l->bus ? lbd_bus_due(l->bus) : 0;
+	if (due && due < until)
+		until = due;
+	return until > now ? (int)(until - now) + 1 : 0;
 }
 
 int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 {
-	int64_t seen = -1, dv;
-	double retry_at = 0;
+	int64_t seen = -1;
+	double retry_at = 0, next_db = 0;
+	struct pollfd fds[3];
 
 	while (!sig->stop) {
-		int err = xlb_db_data_version(l->db, &dv);
+		int n;
 
-		if (!err && (dv != seen || (retry_at && lbd_now_ms() >= retry_at))) {
-			seen = dv;
-			err = lbd_catch_up(l);
-			retry_at = err ? lbd_now_ms() + RETRY_MS : 0;
+		if (lbd_now_ms() >= next_db) {
+			poll_db(l, &seen, &retry_at);
+			next_db = lbd_now_ms() + LBD_POLL_MS;
 		}
-		if (err)
-			lbd_log(LBD_ERR, "%s (retrying)", xlb_errmsg());
 		if (sig->status) {
 			sig->status = 0;
 			lbd_log_status(l);
 		}
-		sleep_ms(LBD_POLL_MS);
+		lbd_bus_ensure(l);
+		n = l->bus ? lbd_bus_pollfds(l->bus, fds) : 0;
+		/* A signal cuts the wait short: the loop checks. */
+		if (poll(fds, (nfds_t)n, wait_ms(l, next_db)) < 0 &&
+		    errno != EINTR) {
+			lbd_log(LBD_ERR, "poll: %s", strerror(errno));
+			return 1;
+		}
+		if (l->bus)
+			lbd_bus_work(l);
 	}
 	return 0;
 }

@@ -4,9 +4,11 @@
  * reconcile everything once against what the maps hold, then follow the
  * database until SIGTERM/SIGINT (SIGUSR1 logs a status line).  Leaving
  * never detaches: the datapath goes on forwarding with the state last
- * applied.
+ * applied.  Following, it also hears hcd and answers on its sockets in
+ * the runtime folder (bus.c).
  *
- *   lbd --db FILE [--pin-dir DIR] [--no-attach] [--once | --check] [-v]
+ *   lbd --db FILE [--pin-dir DIR] [--rundir DIR] [--no-attach]
+ *       [--once | --check] [-v]
  *   lbd detach --db FILE [--pin-dir DIR]
  */
 #include <errno.h>
@@ -24,6 +26,7 @@
 struct options {
 	const char *db;
 	const char *pin_dir;
+	const char *rundir;
 	bool no_attach;
 	bool once;
 	bool check;
@@ -43,15 +46,17 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: lbd --db FILE [--pin-dir DIR] [--no-attach] "
-		"[--once | --check] [-v]\n"
+	fprintf(f, "usage: lbd --db FILE [--pin-dir DIR] [--rundir DIR] "
+		"[--no-attach] [--once | --check] [-v]\n"
 		"       lbd detach --db FILE [--pin-dir DIR]\n"
 		"  --once       reconcile once, print what was written, exit\n"
 		"  --check      count what a reconcile would write, write "
 		"nothing;\n"
 		"               exit 0 when the maps match the database, 3 "
 		"if not\n"
-		"  --no-attach  keep the maps up to date, attach nothing\n");
+		"  --no-attach  keep the maps up to date, attach nothing\n"
+		"  --rundir     the sockets' folder (default " XLB_BUS_RUNDIR
+		")\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -59,6 +64,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longs[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "rundir", required_argument, NULL, 'r' },
 		{ "no-attach", no_argument, NULL, 'n' },
 		{ "once", no_argument, NULL, '1' },
 		{ "check", no_argument, NULL, 'c' },
@@ -77,6 +83,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'd': o->db = optarg; break;
 		case 'p': o->pin_dir = optarg; break;
+		case 'r': o->rundir = optarg; break;
 		case 'n': o->no_attach = true; break;
 		case '1': o->once = true; break;
 		case 'c': o->check = true; break;
@@ -177,6 +184,7 @@ static int first_pass(struct lbd *l, const struct options *o)
 
 static void close_state(struct lbd *l)
 {
+	lbd_bus_close(l->bus);
 	lbd_pool_free(l->pool);
 	lbd_desired_close(l->desired);
 	lbd_state_free(&l->st);
@@ -226,6 +234,10 @@ int main(int argc, char **argv)
 	if (o.detach)
 		return detach(&o);
 	handle_signals();
+	/* Before the first pass, which publishes every VIP's readiness. */
+	l.want_bus = !o.once && !o.check;
+	l.rundir = o.rundir;
+	lbd_bus_ensure(&l);
 	rc = open_state(&l, &o);
 	if (!rc)
 		rc = first_pass(&l, &o);

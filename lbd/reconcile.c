@@ -173,7 +173,7 @@ static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 	if (!err && !l->st.dry)
 		err = lbd_record(l->db, &l->st, rev, rj);
 	if (!err && !l->st.dry)
-		lbd_publish(&l->st, rev);
+		lbd_publish(l, rev);
 	if (ps)
 		*ps = (struct lbd_pass_stats){ .services = n, .rejects = rj->n,
 			.writes = l->st.writes - w0, .ms = lbd_now_ms() - t0 };

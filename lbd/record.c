@@ -140,19 +140,3 @@ int lbd_record(sqlite3 *db, struct lbd_state *st, int64_t rev,
 	}
 	return xlb_db_exec(db, "COMMIT");
 }
-
-void lbd_publish(const struct lbd_state *st, int64_t rev)
-{
-	for (size_t i = 0; i < st->nvips; i++) {
-		const struct lbd_vip *vip = &st->vips[i];
-		char text[XLB_ADDR_STRLEN];
-
-		if (!vip->changed)
-			continue;
-		xlb_addr_format(&vip->addr, vip->family, text, sizeof(text));
-		lbd_log(LBD_INFO, "vip %s %s (revision %lld)", text,
-			vip->recorded == 1 ? "ready" :
-			vip->recorded == 0 ? "not ready" : "gone",
-			(long long)rev);
-	}
-}

@@ -225,8 +225,10 @@ static void start(struct lf *t, int attach)
 			_exit(127);
 		dup2(fd, 1);
 		dup2(fd, 2);
+		/* Its sockets in the test's folder, never the node's. */
 		execl(lbd_path, "lbd", "--db", t->db, "--pin-dir", t->pin_dir,
-		      attach ? "-v" : "--no-attach", (char *)NULL);
+		      "--rundir", t->dir, attach ? "-v" : "--no-attach",
+		      (char *)NULL);
 		_exit(127);
 	}
 	t->bg = pid;
