@@ -30,8 +30,9 @@
  * time until all are in the maps and lbd's peak RSS (VmHWM).
  *
  * Needs root (BPF), build/lbd beside build/bench and the sqlite3 tool.
- * Everything lives in a temp folder and pin folders of its own, removed
- * on every path, also on SIGINT/SIGTERM.
+ * Everything lives in a temp folder (databases, logs, lbd's sockets) and
+ * pin folders of its own, removed on every path, also on SIGINT/SIGTERM;
+ * lbd dies with the benchmark (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +104,7 @@ struct lbd_proc {
 	pid_t pid;
 	char pin[96];
 	char log[160];
+	char rundir[160]; /* lbd's sockets, inside the temp folder */
 	int ino;    /* inotify on the log: wakes the wait for a pass */
 	off_t off;  /* where the next pass line is looked for */
 };
@@ -198,8 +200,12 @@ static int log_has(const char *path, off_t from, const char *needle,
 static int lbd_start(struct bench *b, struct lbd_proc *p, const char *db)
 {
 	double end = bench_now_us() + 30e6;
-	pid_t pid = fork();
+	pid_t pid;
 
+	if (mkdir(p->rundir, 0700) && errno != EEXIST)
+		return xlb_errmsg_set(-errno, "%s: %s", p->rundir,
+				      strerror(errno));
+	pid = fork();
 	if (pid < 0)
 		return xlb_errmsg_set(-errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -213,7 +219,7 @@ static int lbd_start(struct bench *b, struct lbd_proc *p, const char *db)
 		dup2(fd, 2);
 		/* -v: the time of each chunk's read, compute, apply. */
 		execl(b->lbd_path, "lbd", "--db", db, "--pin-dir", p->pin,
-		      "--no-attach", "-v", (char *)NULL);
+		      "--rundir", p->rundir, "--no-attach", "-v", (char *)NULL);
 		_exit(127);
 	}
 	p->pid = pid;
@@ -940,6 +946,7 @@ static int scale_x(struct bench *b, const char *file, struct scale *r)
 	snprintf(p->pin, sizeof(p->pin), "/sys/fs/bpf/xlb_bench_lbd_%d_scale",
 		 (int)getpid());
 	snprintf(p->log, sizeof(p->log), "%s/lbd-scale.log", b->dir);
+	snprintf(p->rundir, sizeof(p->rundir), "%s/run-scale", b->dir);
 	err = db_open(b, "scale.db", &b->x, 16384, 262144, 0);
 	if (!err)
 		err = lbd_start(b, p, db_path(&b->x));
@@ -1075,6 +1082,7 @@ int main(int argc, char **argv)
 	snprintf(b.lbd.pin, sizeof(b.lbd.pin), "/sys/fs/bpf/xlb_bench_lbd_%d",
 		 (int)getpid());
 	snprintf(b.lbd.log, sizeof(b.lbd.log), "%s/lbd.log", b.dir);
+	snprintf(b.lbd.rundir, sizeof(b.lbd.rundir), "%s/run", b.dir);
 	printf("bench_lbd: SQL commit + lbd reconcile + map writes, real lbd"
 	       " (--no-attach) in the background; SQLite %s, Maglev M %d\n",
 	       sqlite3_libversion(), RING);
