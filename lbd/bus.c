@@ -280,8 +280,11 @@ static void on_health(struct lbd_bus *b)
 		lbd_log(LBD_INFO, "health: hcd heard again");
 	b->silent = false;
 	b->heard_ms = lbd_now_ms();
-	if (seq_ok(b, &msg))
-		take_health(b, &msg, "health");
+	if (!seq_ok(b, &msg))
+		return;
+	take_health(b, &msg, "health");
+	if (msg.batch.count)
+		b->hcd_changed = msg.seq;
 }
 
 static void drain_health(struct lbd_bus *b)
@@ -338,6 +341,7 @@ static void snap_send(struct lbd_bus *b)
 static void snap_reply(struct lbd_bus *b)
 {
 	struct xlb_msg msg;
+	bool older;
 	int err = xlb_msg_decode(b->in.data, b->in.len, &msg, &b->stats);
 
 	snap_done(b);
@@ -356,9 +360,11 @@ static void snap_reply(struct lbd_bus *b)
 		lbd_bus_log_reject(b, "hcd-ctl", xlb_errmsg());
 		return;
 	}
-	/* Older than reports already taken: it would undo them. */
-	if (b->hcd_seq.known && msg.seq < b->hcd_seq.last &&
-	    b->hcd_seq.last - msg.seq < XLB_MSG_SEQ_WINDOW) {
+	older = b->hcd_seq.known && msg.seq < b->hcd_seq.last &&
+		b->hcd_seq.last - msg.seq < XLB_MSG_SEQ_WINDOW;
+	/* Older than a report already taken: it would undo it.  Older than
+	 * heartbeats only: it still says everything. */
+	if (older && msg.seq < b->hcd_changed) {
 		lbd_log(LBD_INFO, "health: snapshot older than the last "
 			"report; asking again");
 		want_snapshot(b);
@@ -366,7 +372,8 @@ static void snap_reply(struct lbd_bus *b)
 	}
 	lbd_log(LBD_INFO, "health: snapshot of %u backends from hcd",
 		msg.batch.count);
-	xlb_msg_seq_reset(&b->hcd_seq, msg.seq);
+	if (!older)
+		xlb_msg_seq_reset(&b->hcd_seq, msg.seq);
 	take_health(b, &msg, "hcd-ctl");
 }
 

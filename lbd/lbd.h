@@ -337,6 +337,7 @@ struct lbd_bus {
 	struct xlb_msg_stats stats; /* every frame received */
 	uint64_t refused;        /* decoded, but wrong for the socket */
 	struct xlb_msg_seq hcd_seq;
+	uint64_t hcd_changed;    /* sequence of the last report with entries */
 	uint64_t seq;            /* the next to publish */
 	struct xlb_msg_buf in, out;
 	struct lbd_health hb;

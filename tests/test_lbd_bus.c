@@ -176,6 +176,27 @@ static void hcd_connect(struct tb *tb)
 	fail_msg("lbd never heard the health publisher");
 }
 
+/* Receives lbd's SNAPSHOT_HEALTH request on hcd-ctl. */
+static void hcd_ctl_request(struct tb *tb)
+{
+	struct xlb_msg req;
+
+	if (xlb_bus_recv(tb->hcd_ctl, &tb->rx, WAIT_MS)) {
+		lf_log_wait(tb->lf, "never there", 0); /* prints the log */
+		fail_msg("no SNAPSHOT_HEALTH request");
+	}
+	bus_ok(xlb_msg_decode(tb->rx.data, tb->rx.len, &req, NULL), "decode");
+	assert_int_equal(req.type, XLB_MSG_SNAPSHOT_HEALTH_REQ);
+}
+
+static void hcd_ctl_snapshot(struct tb *tb, uint64_t seq,
+			     const struct tr *trs, size_t n)
+{
+	health_frame(tb, seq, true, trs, n);
+	bus_ok(xlb_bus_send(tb->hcd_ctl, tb->tx.data, tb->tx.len, WAIT_MS),
+	       "snapshot reply");
+}
+
 /* ---- the test as lbd's subscribers ----------------------------------------- */
 
 /* The next message of type on sub within ms into *msg (rx), 0 if none;
@@ -592,41 +613,38 @@ static void test_gap_asks_snapshot(void **state)
 {
 	struct tb *tb = *state;
 	struct lf *t = tb->lf;
-	struct xlb_msg req;
+	uint64_t before;
 
 	bus_ok(xlb_bus_rep_open(&tb->hcd_ctl, t->dir, XLB_BUS_HCD_CTL),
 	       "hcd-ctl");
 	base(tb);
 	/* The first message heard asks for one too: answer it. */
-	if (xlb_bus_recv(tb->hcd_ctl, &tb->rx, WAIT_MS)) {
-		lf_log_wait(t, "never there", 0);
-		fail_msg("no request after the first message");
-	}
-	bus_ok(xlb_msg_decode(tb->rx.data, tb->rx.len, &req, NULL), "decode");
-	assert_int_equal(req.type, XLB_MSG_SNAPSHOT_HEALTH_REQ);
-	health_frame(tb, tb->hcd_seq - 1, true, NULL, 0);
-	bus_ok(xlb_bus_send(tb->hcd_ctl, tb->tx.data, tb->tx.len, WAIT_MS),
-	       "reply");
-
+	hcd_ctl_request(tb);
+	hcd_ctl_snapshot(tb, tb->hcd_seq - 1, NULL, 0);
 	assert_true(lf_log_wait(t, "snapshot of 0 backends", WAIT_MS));
 
 	tb->hcd_seq += 10; /* ten lost */
 	hcd_publish(tb, (struct tr[]){ { B3, 0, "hc", 0 } }, 1);
-	if (xlb_bus_recv(tb->hcd_ctl, &tb->rx, WAIT_MS)) {
-		lf_log_wait(t, "never there", 0);
-		fail_msg("no request after a gap");
-	}
-	bus_ok(xlb_msg_decode(tb->rx.data, tb->rx.len, &req, NULL), "decode");
-	assert_int_equal(req.type, XLB_MSG_SNAPSHOT_HEALTH_REQ);
+	hcd_ctl_request(tb);
 	assert_true(lf_log_wait(t, "10 messages from hcd lost", 1000));
-	health_frame(tb, tb->hcd_seq - 1, true, (struct tr[]){
-		{ B2, 0, "hc", 0 }, { B3, 0, "hc", 0 } }, 2);
-	bus_ok(xlb_bus_send(tb->hcd_ctl, tb->tx.data, tb->tx.len, WAIT_MS),
-	       "reply");
-	assert_true(lf_log_wait(t, "snapshot of 2 backends", WAIT_MS));
+	/* B1 goes down while hcd is slow to answer; its snapshot, taken
+	 * before, must not bring B1 back: lbd asks again. */
+	before = tb->hcd_seq - 1;
+	hcd_publish(tb, (struct tr[]){ { B1, 0, "hc", 0 } }, 1);
+	wait_entry(t, VIP_A, 80, B1, XLB_BE_DOWN);
+	hcd_ctl_snapshot(tb, before, (struct tr[]){ { B1, 0, "hc", 1 },
+		{ B2, 0, "hc", 0 }, { B3, 0, "hc", 0 } }, 3);
+	hcd_ctl_request(tb);
+	assert_true(lf_log_wait(t, "snapshot older than the last report",
+				1000));
+	hcd_ctl_snapshot(tb, tb->hcd_seq - 1, (struct tr[]){
+		{ B1, 0, "hc", 0 }, { B2, 0, "hc", 0 }, { B3, 0, "hc", 0 } },
+		3);
+	assert_true(lf_log_wait(t, "snapshot of 3 backends", WAIT_MS));
 	wait_entry(t, VIP_A, 80, B2, XLB_BE_DOWN);
 	assert_entry(t, VIP_A, 80, B3, XLB_BE_DOWN);
-	assert_entry(t, VIP_A, 80, B1, XLB_BE_ACTIVE);
+	assert_entry(t, VIP_A, 80, B1, XLB_BE_DOWN);
+	assert_int_equal(count_in_log(t, "snapshot of 3 backends"), 1);
 	lf_stop(t);
 }
 
