@@ -26,6 +26,7 @@
 #define HCD_SILENT_MS 10000 /* then "keeping the last known health" */
 #define LOG_PER_S     5     /* reject lines a second */
 #define BUS_RETRY_MS  5000  /* sockets another process holds */
+#define DRAIN_MAX     256   /* frames read from a socket in one turn */
 
 int lbd_bus_open(const char *rundir, struct lbd_bus **out)
 {
@@ -287,10 +288,14 @@ static void on_health(struct lbd_bus *b)
 		b->hcd_changed = msg.seq;
 }
 
+/* At most DRAIN_MAX a turn: a flood still lets a due batch through. */
 static void drain_health(struct lbd_bus *b)
 {
-	while (!xlb_bus_recv(b->health, &b->in, 0))
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		if (xlb_bus_recv(b->health, &b->in, 0))
+			return;
 		on_health(b);
+	}
 }
 
 /* ---- SNAPSHOT_HEALTH from hcd-ctl, never waited for ----------------------- */

@@ -15,7 +15,8 @@
 #include "lbd.h"
 #include "xlb_errmsg.h"
 
-#define REPLY_MS 1000
+#define REPLY_MS  1000
+#define SERVE_MAX 16
 
 static uint64_t last_seq(const struct lbd_bus *b)
 {
@@ -117,8 +118,12 @@ static void serve_one(struct lbd *l)
 		lbd_log(LBD_WARN, "lbd-ctl: %s", xlb_errmsg());
 }
 
+/* A few a turn: requests do not starve health. */
 void lbd_ctl_serve(struct lbd *l)
 {
-	while (!xlb_bus_recv(l->bus->ctl, &l->bus->in, 0))
+	for (int i = 0; i < SERVE_MAX; i++) {
+		if (xlb_bus_recv(l->bus->ctl, &l->bus->in, 0))
+			return;
 		serve_one(l);
+	}
 }

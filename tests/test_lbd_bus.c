@@ -5,6 +5,14 @@
  * test's temporary folder.  The test plays hcd (publisher on `health`,
  * replier on `hcd-ctl`) and lbd's subscribers (`lbd`, `lbd-ctl`).
  *
+ * What is checked: a report down and up (entries, tables, backend_health,
+ * vip_state, VIP_READY, REVISION), a burst applied in one pass, malformed
+ * frames counted, SNAPSHOT_VIPS against vip_state, SYNC, a restart that
+ * keeps health, a sequence gap answered by a snapshot from hcd-ctl (and a
+ * snapshot older than a report refused), sockets held by another process,
+ * and the time from a HEALTH batch of 2,000 backends to lbd's REVISION
+ * (printed, not asserted).
+ *
  * pub/sub delivers only once connected, in the background: the test sends
  * empty HEALTH deltas (heartbeats) until lbd logs that it hears hcd, and
  * pings a one-backend service with an UPDATE until its subscriber hears
