@@ -267,6 +267,7 @@ lab_lbd_up() {
 	lab_config_sql | lab_sql
 	# ip netns exec execs lbd: $! is lbd itself.
 	ip netns exec "$(nsname lb1)" "$LBD" --db "$LAB_DB" --pin-dir "$LAB_PIN" \
+		--rundir "$LAB_DIR/run" \
 		>"$LAB_DIR/lbd.log" 2>&1 &
 	LBD_PID=$!
 	echo "$LBD_PID" >>"$LAB_DIR/pids"
