@@ -123,12 +123,23 @@ static int ring_phase(struct lbd_state *st, struct lbd_job *jobs, size_t n)
 		 * pass writes them again. */
 		s->ring_size = err ? 0 : u[i].ring_size;
 		s->ring_digest = err ? 0 : owner[i]->digest;
+		s->input = err ? 0 : owner[i]->input;
 		if (!err)
 			st->writes++;
 	}
 	free(u);
 	free(owner);
 	return err;
+}
+
+/* A table built equal to the one in force: the table in force is known to
+ * come from this input too, so the next pass with it builds none. */
+static void note_inputs(struct lbd_state *st, const struct lbd_job *jobs,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (applicable(&jobs[i]) && jobs[i].built && !jobs[i].table)
+			st->svc[jobs[i].svc_id].input = jobs[i].input;
 }
 
 /* The entry stays readable as removed (address, service, port) so a
@@ -276,6 +287,7 @@ int lbd_apply(struct lbd_state *st, struct lbd_job *jobs, size_t n,
 	err = ring_phase(st, jobs, n);
 	if (err && !first)
 		first = err;
+	note_inputs(st, jobs, n);
 	err = each_job(st, jobs, n, put_service);
 	if (err && !first)
 		first = err;

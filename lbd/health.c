@@ -307,10 +307,10 @@ static int apply(struct lbd *l, char **keys, size_t n, size_t reports,
 		return err;
 	}
 	lbd_log(LBD_INFO, "health pass: %zu reports in %u messages, %zu "
-		"backends moved, %zu services, %llu map writes, %.1f ms "
-		"(written to backend_health in %.1f ms before)", reports,
-		frames, moved, ps.services, (unsigned long long)ps.writes,
-		ps.ms, write_ms);
+		"backends moved, %zu services, %llu map writes, %.1f ms, %zu "
+		"tables built (written to backend_health in %.1f ms before)",
+		reports, frames, moved, ps.services,
+		(unsigned long long)ps.writes, ps.ms, ps.tables, write_ms);
 	keys_free(keys, n);
 	return 0;
 }

@@ -9,8 +9,9 @@
  *   ids.c      hands out ids to new services and rows (numeric ids exist
  *              only in lbd and the maps; identity is by address), rows
  *              that match an entry in force keeping its id,
- *   compute.c  derives each entry's datapath state and the Maglev table,
- *              services in parallel (pool.c),
+ *   compute.c  derives each entry's datapath state and the Maglev table
+ *              (built only when its input changed), services in parallel
+ *              (pool.c),
  *   apply.c    writes only what differs from what the maps hold (state.c
  *              mirrors them), batched, counting every write,
  *   record.c   records the applied revision, vip_state and rejects in one
@@ -98,6 +99,8 @@ struct lbd_svc {
 	uint32_t flags;       /* XLB_SVC_F_* in force */
 	uint32_t ring_size;   /* M of the table in force, 0: no table */
 	uint64_t ring_digest; /* lbd_ring_digest() of that table */
+	uint64_t input;       /* what that table was built from (compute.c),
+			       * 0: unknown, as after a restart */
 	uint32_t *be;         /* entry ids in force, by (family, addr, port) */
 	size_t nbe, cap;
 	uint32_t vip;         /* index into lbd_state.vips */
@@ -200,6 +203,8 @@ struct lbd_job {
 	/* compute.c */
 	uint32_t *table;          /* ring_size slots when the table changes */
 	uint64_t digest;
+	uint64_t input;           /* of the usable rows and M, 0: none usable */
+	bool built;               /* a table was built (input not in force) */
 	size_t usable;
 	int err;
 };
@@ -277,6 +282,7 @@ struct lbd {
 
 struct lbd_pass_stats {
 	size_t services;  /* recomputed */
+	size_t tables;    /* Maglev tables built */
 	uint64_t writes;  /* map writes */
 	size_t rejects;
 	double ms;

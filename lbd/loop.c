@@ -69,8 +69,9 @@ static void log_pass(const char *what, int64_t rev,
 		     const struct lbd_pass_stats *ps)
 {
 	lbd_log(LBD_INFO, "%s revision %lld: %zu services, %llu map writes, "
-		"%zu rejects, %.1f ms", what, (long long)rev, ps->services,
-		(unsigned long long)ps->writes, ps->rejects, ps->ms);
+		"%zu rejects, %.1f ms, %zu tables built", what, (long long)rev,
+		ps->services, (unsigned long long)ps->writes, ps->rejects,
+		ps->ms, ps->tables);
 }
 
 int lbd_catch_up(struct lbd *l)

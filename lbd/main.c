@@ -171,14 +171,15 @@ static int first_pass(struct lbd *l, const struct options *o)
 	if (lbd_reconcile_full(l, l->applied_rev, &ps))
 		return fail("reconcile");
 	lbd_log(LBD_INFO, "%s at revision %lld: %zu services, %llu map "
-		"writes%s, %zu rejects, %.1f ms", o->check ? "check" :
-		"full pass", (long long)l->applied_rev, ps.services,
-		(unsigned long long)ps.writes, o->check ? " needed" : "",
-		ps.rejects, ps.ms);
+		"writes%s, %zu rejects, %.1f ms, %zu tables built",
+		o->check ? "check" : "full pass", (long long)l->applied_rev,
+		ps.services, (unsigned long long)ps.writes,
+		o->check ? " needed" : "", ps.rejects, ps.ms, ps.tables);
 	if (o->once || o->check)
 		printf("revision %lld services %zu writes %llu rejects %zu "
-		       "ms %.1f\n", (long long)l->applied_rev, ps.services,
-		       (unsigned long long)ps.writes, ps.rejects, ps.ms);
+		       "ms %.1f tables %zu\n", (long long)l->applied_rev,
+		       ps.services, (unsigned long long)ps.writes, ps.rejects,
+		       ps.ms, ps.tables);
 	return o->check && ps.writes ? 3 : 0;
 }
 

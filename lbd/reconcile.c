@@ -119,8 +119,9 @@ static int prepare(struct lbd *l, struct lbd_job *job, struct lbd_rejects *rj,
 	return err;
 }
 
+/* Adds the Maglev tables the chunk built to *built. */
 static int run_chunk(struct lbd *l, char **keys, size_t n,
-		     struct lbd_rejects *rj, time_t now)
+		     struct lbd_rejects *rj, time_t now, size_t *built)
 {
 	struct lbd_job *jobs = calloc(n, sizeof(*jobs));
 	double t0 = lbd_now_ms(), t1, t2;
@@ -140,6 +141,8 @@ static int run_chunk(struct lbd *l, char **keys, size_t n,
 	t1 = lbd_now_ms();
 	if (!err) {
 		lbd_compute(l->pool, &l->st, jobs, n);
+		for (size_t i = 0; i < n; i++)
+			*built += jobs[i].built;
 		for (size_t i = 0; i < n && !err; i++)
 			if (jobs[i].err)
 				err = xlb_errmsg_set(jobs[i].err, "service %s: "
@@ -163,11 +166,12 @@ static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 	double t0 = lbd_now_ms();
 	uint64_t w0 = l->st.writes;
 	time_t now = mono_s();
+	size_t built = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < n && !err; i += CHUNK)
 		err = run_chunk(l, keys + i, n - i < CHUNK ? n - i : CHUNK, rj,
-				now);
+				now, &built);
 	if (!err && full)
 		err = lbd_apply_sweep(&l->st, now);
 	if (!err && !l->st.dry)
@@ -176,7 +180,8 @@ static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 		lbd_publish(l, rev);
 	if (ps)
 		*ps = (struct lbd_pass_stats){ .services = n, .rejects = rj->n,
-			.writes = l->st.writes - w0, .ms = lbd_now_ms() - t0 };
+			.tables = built, .writes = l->st.writes - w0,
+			.ms = lbd_now_ms() - t0 };
 	return err;
 }
 

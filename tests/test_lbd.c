@@ -335,6 +335,178 @@ static void test_shared_backend_one_pass(void **state)
 	lf_stop(t);
 }
 
+#define SKIP_SVCS 300 /* more than one chunk of a pass (256) */
+#define SKIP_RING 251
+
+struct pass_figures {
+	size_t services, rejects, tables;
+	unsigned long long writes;
+};
+
+/* What the background lbd logged for the pass whose line starts with
+ * prefix ("applied revision R:" or "full pass at revision R:"). */
+static struct pass_figures pass_logged(struct lf *t, const char *prefix)
+{
+	static char log[1 << 16];
+	struct pass_figures f;
+	const char *line;
+	double ms;
+
+	if (!lf_log_wait(t, prefix, 5000))
+		fail_msg("no \"%s\"", prefix);
+	lf_log_read(t, log, sizeof(log));
+	line = strstr(log, prefix) + strlen(prefix);
+	if (sscanf(line, " %zu services, %llu map writes, %zu rejects, %lf ms, "
+		   "%zu tables built", &f.services, &f.writes, &f.rejects, &ms,
+		   &f.tables) != 5)
+		fail_msg("unexpected line: %.200s", line);
+	return f;
+}
+
+/* The pass that applied the newest revision. */
+static struct pass_figures last_pass(struct lf *t)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "applied revision %lld:",
+		 lf_int(t, "SELECT max(rev) FROM revision"));
+	return pass_logged(t, prefix);
+}
+
+static uint32_t skip_svc(struct lf *t, int i)
+{
+	return lf_svc_id(t, VIP4, "tcp", (uint16_t)(1000 + i), NULL);
+}
+
+/* Its second backend (the first is 198.51.100.1 everywhere). */
+static const char *skip_be(int i)
+{
+	static char a[32];
+
+	snprintf(a, sizeof(a), "198.51.100.%d", 2 + i % 100);
+	return a;
+}
+
+static void assert_skip_table(struct lf *t, int i, uint32_t w1, uint32_t w2)
+{
+	struct lf_be bes[2] = { { "198.51.100.1", 0, w1 },
+				{ skip_be(i), 0, w2 } };
+
+	lf_assert_table(t, skip_svc(t, i), w1 ? bes : bes + 1, w1 ? 2 : 1,
+			SKIP_RING);
+}
+
+/* Every service and backend upserted as it is: no table, no write. */
+static void upsert_unchanged(struct lf *t)
+{
+	struct pass_figures f;
+
+	lf_sql(t, "BEGIN;"
+	       "UPDATE service SET ring_size = ring_size;"
+	       "INSERT INTO backend (vip, proto, port, address, backend_port, "
+	       "weight, state) SELECT vip, proto, port, address, backend_port, "
+	       "weight, state FROM backend WHERE true ON CONFLICT DO UPDATE "
+	       "SET weight = excluded.weight, state = excluded.state;"
+	       "COMMIT");
+	f = last_pass(t);
+	assert_int_equal(f.services, SKIP_SVCS);
+	assert_int_equal(f.tables, 0);
+	assert_int_equal(f.writes, 0);
+}
+
+/* A table is built only when its input (usable backends, weights, entry
+ * ids, M) changed; everything else still applies as before. */
+static void test_unchanged_input_builds_nothing(void **state)
+{
+	struct lf *t = *state;
+	struct pass_figures f;
+	char prefix[64];
+	uint32_t *before, *after;
+
+	lf_sql(t, "BEGIN");
+	for (int i = 0; i < SKIP_SVCS; i++) {
+		lf_sql(t, "INSERT INTO service (vip, proto, port, ring_size) "
+		       "VALUES ('" VIP4 "', 'tcp', %d, %d)", 1000 + i,
+		       SKIP_RING);
+		lf_sql(t, "INSERT INTO backend (vip, proto, port, address) "
+		       "VALUES ('" VIP4 "', 'tcp', %d, '198.51.100.1'), "
+		       "('" VIP4 "', 'tcp', %d, '%s')", 1000 + i, 1000 + i,
+		       skip_be(i));
+	}
+	lf_sql(t, "COMMIT");
+	lf_start(t);
+	/* The first pass has no inputs to compare with: every table. */
+	snprintf(prefix, sizeof(prefix), "full pass at revision %lld:",
+		 lf_int(t, "SELECT max(rev) FROM revision"));
+	f = pass_logged(t, prefix);
+	assert_int_equal(f.tables, SKIP_SVCS);
+
+	upsert_unchanged(t);
+
+	/* All named again; a weight (3), the usable set (7), a flag (10) and
+	 * an unusable entry's state (11: drain, then maint) change. */
+	lf_sql(t, "UPDATE backend SET state = 'drain' WHERE port = 1011 AND "
+	       "address = '198.51.100.1'");
+	assert_int_equal(last_pass(t).tables, 1);
+	assert_int_equal(lf_table(t, skip_svc(t, 4), &before), SKIP_RING);
+	lf_sql(t, "BEGIN;"
+	       "UPDATE backend SET weight = weight;"
+	       "UPDATE backend SET weight = 3 WHERE port = 1003 AND "
+	       "address = '198.51.100.1';"
+	       "UPDATE backend SET state = 'drain' WHERE port = 1007 AND "
+	       "address = '198.51.100.1';"
+	       "UPDATE service SET hash = 'src' WHERE port = 1010;"
+	       "UPDATE backend SET state = 'maint' WHERE port = 1011 AND "
+	       "address = '198.51.100.1';"
+	       "COMMIT");
+	f = last_pass(t);
+	assert_int_equal(f.services, SKIP_SVCS);
+	assert_int_equal(f.tables, 2);
+	/* 3 and 7 a table each, 7 and 11 an entry, 10 the service. */
+	assert_int_equal(f.writes, 5);
+	assert_skip_table(t, 3, 3, 1);
+	assert_skip_table(t, 7, 0, 1);
+	assert_entry(t, skip_svc(t, 7), "198.51.100.1", 0, XLB_BE_DRAIN);
+	assert_entry(t, skip_svc(t, 11), "198.51.100.1", 0, XLB_BE_DOWN);
+	assert_skip_table(t, 11, 0, 1);
+	assert_int_equal(lf_table(t, skip_svc(t, 4), &after), SKIP_RING);
+	assert_memory_equal(before, after, SKIP_RING * sizeof(*before));
+	free(before);
+	free(after);
+
+	/* The same addresses under a new entry id are a new input: 20 keeps
+	 * its table while nothing is usable, loses an entry, gets it back. */
+	lf_sql(t, "UPDATE backend SET state = 'maint' WHERE port = 1020");
+	assert_int_equal(last_pass(t).tables, 0);
+	lf_sql(t, "DELETE FROM backend WHERE port = 1020 AND address = '%s'",
+	       skip_be(20));
+	assert_int_equal(last_pass(t).tables, 0);
+	lf_sql(t, "BEGIN;"
+	       "UPDATE backend SET state = 'active' WHERE port = 1020;"
+	       "INSERT INTO backend (vip, proto, port, address) VALUES "
+	       "('" VIP4 "', 'tcp', 1020, '%s');"
+	       "COMMIT", skip_be(20));
+	assert_int_equal(last_pass(t).tables, 1);
+	assert_skip_table(t, 20, 1, 1);
+	lf_stop(t);
+
+	/* A restart builds every usable table once, finds it in force and
+	 * writes nothing; from then on it knows their inputs again. */
+	assert_int_equal(lf_once(t), 0);
+	snprintf(prefix, sizeof(prefix), " tables %d\n", SKIP_SVCS);
+	assert_non_null(strstr(t->out, prefix));
+	/* Only the new process's lines in the log. */
+	assert_int_equal(truncate(t->log, 0), 0);
+	lf_start(t);
+	snprintf(prefix, sizeof(prefix), "full pass at revision %lld:",
+		 lf_int(t, "SELECT max(rev) FROM revision"));
+	f = pass_logged(t, prefix);
+	assert_int_equal(f.tables, SKIP_SVCS);
+	assert_int_equal(f.writes, 0);
+	upsert_unchanged(t);
+	lf_stop(t);
+}
+
 /* A freed entry id is not handed out again at once: with every id used
  * or freed in this run, a new row is rejected instead. */
 static void test_id_quarantine(void **state)
@@ -528,6 +700,7 @@ int main(int argc, char **argv)
 		T(test_reject_keeps_service),
 		T(test_write_reaches_maps),
 		T(test_shared_backend_one_pass),
+		T(test_unchanged_input_builds_nothing),
 		T(test_id_quarantine),
 		T(test_service_id_quarantine),
 		T(test_removal),
