@@ -245,6 +245,7 @@ check "every held TCP connection answered by the backend that held it before the
 kill -TERM "$LBD_PID"
 rc=0
 wait "$LBD_PID" || rc=$?
+sed -i "/^$LBD_PID\$/d" "$LAB_DIR/pids" # gone: nothing to stop at teardown
 check "lbd exits 0 on SIGTERM" [ "$rc" -eq 0 ]
 check "the program stays attached to lb1's eth0" \
 	eval "ip -n $(nsname lb1) link show eth0 | grep -q xdp"
