@@ -19,14 +19,8 @@ cd "$(dirname "$0")/../.."
 source tools/lab/lib.sh
 
 N=12 # requests per (VIP, protocol): all on one backend by chance: 3^-11
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "[       OK ] $1"; }
-bad() { failed=$((failed + 1)); echo "[  FAILED  ] $1"; }
-check() { # description, command...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=tests/lab/checks.sh
+source tests/lab/checks.sh
 equal() { # got expected [what]
 	[ "$1" -eq "$2" ] && return 0
 	echo "    ${3:-value}: expected $2, got $1" >&2
