@@ -24,7 +24,7 @@ endif
 SAN_FLAGS :=
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-BUILD := build-san
+override BUILD := $(BUILD)-san
 endif
 
 CFLAGS  ?= -O2 -g
@@ -161,7 +161,7 @@ ifeq ($(SANITIZE),1)
 	tests/run-all $(BUILD)
 else
 	$(MAKE) SANITIZE=1 tests
-	tests/run-all $(BUILD) build-san
+	tests/run-all $(BUILD) $(BUILD)-san
 endif
 
 tests: $(TESTS) $(TOOLS) $(PROGS)
@@ -189,4 +189,4 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
-	rm -rf build build-san
+	rm -rf $(BUILD) $(BUILD)-san
