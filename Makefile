@@ -187,6 +187,9 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/xlb/
 	install -m 0644 $(wildcard tools/*.8 $(addsuffix /*.8,$(PROG_DIRS))) \
 		$(DESTDIR)$(PREFIX)/share/man/man8/
+	tools/systemd/render $(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -D -m 0644 tools/systemd/xlb.sysusers \
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d/xlb.conf
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-san
