@@ -45,7 +45,7 @@ trap 'exit 130' INT TERM
 command -v sqlite3 >/dev/null || lab_die "sqlite3 not found (run tools/install-deps)"
 lab_names "d$$"
 lab_base_up
-LOG=$LAB_DIR/lbd.log
+LOG=$LAB_DIR/lb1/lbd.log
 sql() { lab_sql "$@"; }
 lab_lbd_up
 check "lbd started, attached in native mode" grep -q "attached to eth0 (native)" "$LOG"
@@ -205,7 +205,7 @@ check "lbd --check: the pinned maps still match the database" maps_match
 # lbd started again the way lab_lbd_up starts it (the maps and state are there).
 LOG2=$LAB_DIR/lbd.restart.log
 ip netns exec "$(nsname lb1)" "$LBD" --db "$LAB_DB" --pin-dir "$LAB_PIN" \
-	--rundir "$LAB_DIR/run" >"$LOG2" 2>&1 &
+	--rundir "$(lab_rundir lb1)" >"$LOG2" 2>&1 &
 LBD_PID=$!
 echo "$LBD_PID" >>"$LAB_DIR/pids"
 for ((t = 0; t < 100; t++)); do

@@ -1,23 +1,34 @@
 # shellcheck shell=bash
 # tools/lab/lib.sh - the xlb network-namespace lab, as functions.
-# Sourced by tools/lab/run, tools/lab/down and tests/lab/test_lab.sh.
+# Sourced by tools/lab/run, tools/lab/down, tests/lab/test_*.sh and the lab
+# benchmarks.
 #
-#   client ── router ──── lb1     XDP program (native) on eth0: encapsulates
-#    (cl)     (rt)   │            and sends back to the router with XDP_TX
-#                    ├─── b1      tc decap on eth0, VIPs on lo, python
-#                    ├─── b2      HTTP (port 80) and UDP (port 7) servers
-#                    └─── b3      that answer with their name
+#   client ── router ──┬── lb1    XDP program (native) on eth0: encapsulates
+#    (cl)     (rt)     ├── lb2    and sends back to the router with XDP_TX
+#                      ├── b1     tc decap on eth0, VIPs on lo, python
+#                      ├── b2     HTTP (port 80) and UDP (port 7) servers
+#                      └── b3     that answer with their name
 #
-# Requests: client -> router -> lb1 -> router -> backend.  Answers leave the
-# backend from the VIP and go client-wards through the router only: lb1
-# never sees them (direct server return).
+# Requests: client -> router -> lbN -> router -> backend.  Answers leave the
+# backend from the VIP and go client-wards through the router only: no LB
+# node sees them (direct server return).
+#
+# Two ways to route the VIPs (LAB_ROUTING, set after sourcing):
+# - static (default): one LB node (LAB_LBS=lb1) and static routes on the
+#   router; no control traffic at all on lb1's link, so tests can compare
+#   packet counters exactly;
+# - bgp: every LB node of LAB_LBS runs its own BIRD 2 speaker and peers over
+#   IPv4 and IPv6 with a BIRD 2 on the router, whose kernel protocol merges
+#   equal paths: each VIP gets one ECMP route with every announcing node as
+#   a next hop, hashed on the 5-tuple (fib_multipath_hash_policy=1).
 #
 # Everything is named after a lab id (default: the caller's PID), so labs of
-# parallel runs never collide: namespaces xlb<ID>-{cl,rt,lb1,b1..b3}, state
-# and the bpffs holding lb1's pins under /run/xlb-lab-<ID>/.  Interface
-# names only exist inside those namespaces.  Every neighbour entry is static,
-# so no ARP or neighbour discovery adds packets to the counters the tests
-# compare.
+# parallel runs never collide: namespaces xlb<ID>-{cl,rt,lb1,lb2,b1..b3},
+# state under /run/xlb-lab-<ID>/ (per LB node, lbN/: its state file xlb.db,
+# the bpffs holding its pins bpf/, lbd's sockets run/, BIRD's config,
+# control socket and logs).  Interface names only exist inside those
+# namespaces.  Every neighbour entry is static, so no ARP or neighbour
+# discovery adds packets to the counters the tests compare.
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_TOOLS=$LAB_ROOT/tools/lab
@@ -29,6 +40,10 @@ DECAP_OBJ=$LAB_BUILD/tools/decap_tc.bpf.o
 XDP_PASS_OBJ=$LAB_BUILD/tools/xdp_pass.bpf.o
 
 LAB_NBACKENDS=3
+LAB_LBS=lb1          # the LB nodes (lb1 lb2 ...); callers set it after sourcing
+LAB_ROUTING=static   # static | bgp; callers set it after sourcing
+LAB_EXTRA_NODES=""   # more namespaces a caller links itself (benchmarks)
+LAB_AS_RT=65000 LAB_AS_LB=65001 # private ASNs: the router, every LB node
 LAB_MTU_CLIENT=1500 # the client's link: what any Internet client has
 LAB_MTU_CORE=1600   # router, lb1, backends: room for the outer header
 
@@ -48,18 +63,37 @@ LAB_SERVICES="1 $VIP4 tcp $HTTP_PORT 4
 
 CL4=198.51.100.2 RT_CL4=198.51.100.1 # client link, /28
 CL6=2001:db8:1::2 RT_CL6=2001:db8:1::1
-LB4=192.0.2.2 RT_LB4=192.0.2.1 # lb1 link, /28; lb1's outer source too
-LB6=2001:db8:2::2 RT_LB6=2001:db8:2::1
+# LB node N's link: lb1 192.0.2.0/28, lbN (N >= 2) 192.0.2.(256 - 16(N-1))/28
+# (backends count up from 192.0.2.16), and 2001:db8:(N+1)::/64.  A node's
+# own address is the outer source of what it encapsulates: each node has its
+# own, and backends do not care which (DSR).
+lb_net4() { if [ "${1#lb}" = 1 ]; then echo 0; else echo $((256 - 16 * (${1#lb} - 1))); fi; }
+lb4() { echo "192.0.2.$(($(lb_net4 "$1") + 2))"; }  # lb4 lbN
+rt_lb4() { echo "192.0.2.$(($(lb_net4 "$1") + 1))"; }
+lb6() { echo "2001:db8:$((${1#lb} + 1))::2"; }
+rt_lb6() { echo "2001:db8:$((${1#lb} + 1))::1"; }
+# shellcheck disable=SC2034 # lb1, as the static lab and its tests know it
+LB4=$(lb4 lb1) RT_LB4=$(rt_lb4 lb1) LB6=$(lb6 lb1) RT_LB6=$(rt_lb6 lb1)
 be4() { echo "192.0.2.$((16 * $1 + 2))"; }  # backend N's link: 192.0.2.16N/28
 rt_be4() { echo "192.0.2.$((16 * $1 + 1))"; }
 be6() { echo "2001:db8:b$1::2"; }           # and 2001:db8:bN::/64
 rt_be6() { echo "2001:db8:b$1::1"; }
 
 # MACs are fixed so static neighbour entries and xlbctl config need no
-# lookups: 02:78:6c:LL:00:SS, LL = link (01 client, 02 lb1, 1N backend N),
-# SS = 01 on the router's side, 02 on the other.
+# lookups: 02:78:6c:LL:00:SS, LL = link (01 client, N+1 LB node N, 1N
+# backend N, 4N extra node N), SS = 01 on the router's side, 02 on the other.
 mac() { printf '02:78:6c:%02x:00:%02x\n' "$1" "$2"; }
-link_no() { case $1 in cl) echo 1 ;; lb1) echo 2 ;; b*) echo $((0x10 + ${1#b})) ;; esac; }
+link_no() {
+	case $1 in
+	cl) echo 1 ;; lb*) echo $((${1#lb} + 1)) ;; b*) echo $((0x10 + ${1#b})) ;;
+	*) echo $((0x40 + $(lab_extra_no "$1"))) ;;
+	esac
+}
+lab_extra_no() { # position of an extra node in LAB_EXTRA_NODES, from 1
+	local n i=0
+	for n in $LAB_EXTRA_NODES; do i=$((i + 1)); [ "$n" != "$1" ] || { echo $i; return; }; done
+	lab_die "unknown node $1"
+}
 
 # Entry id of backend N in service S (ids are per service-backend pair).
 be_entry() { echo $((($1 - 1) * LAB_NBACKENDS + $2)); }
@@ -75,18 +109,27 @@ lab_die() { echo "lab: error: $*" >&2; exit 1; }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; } # run inside a namespace
 nsname() { echo "xlb$LAB_ID-$1"; }                     # cl rt lb1 b1 ...
 lab_backends() { local i; for ((i = 1; i <= LAB_NBACKENDS; i++)); do echo "b$i"; done; }
-lab_nodes() { echo cl rt lb1; lab_backends; }
+# Every namespace a lab may have; lab_down removes those that exist.
+# shellcheck disable=SC2086 # lists of names
+lab_nodes() { echo cl rt $LAB_LBS $LAB_EXTRA_NODES; lab_backends; }
 
-# xlbctl on lb1, with lb1's pin folder.
-xlbctl() { nsx "$(nsname lb1)" "$XLBCTL" -p "$LAB_PIN" "$@"; }
+# An LB node's files: lab_db lbN, lab_pin lbN, lab_rundir lbN ...
+lab_nodedir() { echo "$LAB_DIR/$1"; }
+lab_db() { echo "$LAB_DIR/$1/xlb.db"; }
+lab_pin() { echo "$LAB_DIR/$1/bpf"; }
+lab_rundir() { echo "$LAB_DIR/$1/run"; }
+
+# xlbctl on lb1, with lb1's pin folder; xlbctl_on lbN ... on any LB node.
+xlbctl() { xlbctl_on lb1 "$@"; }
+xlbctl_on() { local n=$1; shift; nsx "$(nsname "$n")" "$XLBCTL" -p "$(lab_pin "$n")" "$@"; }
 
 # Sets the lab's names from its id.  lab_down removes a lab only once
 # lab_up started it (LAB_OWNED=1) or the caller says it is theirs.
 lab_names() {
 	LAB_ID=$1
 	LAB_DIR=/run/xlb-lab-$LAB_ID
-	LAB_PIN=$LAB_DIR/lb1/bpf
-	LAB_DB=$LAB_DIR/xlb.db
+	# shellcheck disable=SC2034 # lb1's, as the one-node lab knows them
+	LAB_PIN=$(lab_pin lb1) LAB_DB=$(lab_db lb1)
 }
 
 # Fails loudly when the lab cannot run here; never skips.
@@ -99,6 +142,12 @@ lab_require() {
 	bpftool prog show >/dev/null 2>&1 || lab_die "BPF is not usable here (bpftool prog show failed)"
 	[ -x "$XLBCTL" ] || lab_die "$XLBCTL missing (make)"
 	for f in "$DECAP_OBJ" "$XDP_PASS_OBJ"; do [ -f "$f" ] || lab_die "$f missing (make)"; done
+	if [ "$LAB_ROUTING" = bgp ]; then
+		for c in bird birdc; do
+			command -v "$c" >/dev/null ||
+				lab_die "$c not found (run tools/install-deps: BIRD 2 is the lab's BGP daemon)"
+		done
+	fi
 	[ ! -e "$LAB_DIR" ] || lab_die "$LAB_DIR exists: lab $LAB_ID is up (tools/lab/down $LAB_ID)"
 }
 
@@ -107,7 +156,9 @@ lab_require() {
 # no router advertisements or DAD, and MLD reports all sent at once when an
 # address is added, so no packet but the tests' own crosses the links once
 # the lab is up; no reverse-path filter (answers from a VIP cross the router
-# on a path other than the one the VIP is routed on).
+# on a path other than the one the VIP is routed on).  The router hashes
+# ECMP routes on the 5-tuple (policy 1, IPv4 and IPv6) so that flows, not
+# hosts, spread over the LB nodes.
 lab_ns_create() {
 	local node ns
 	mkdir -p "$LAB_DIR"
@@ -121,7 +172,8 @@ lab_ns_create() {
 			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 		ip -n "$ns" link set lo up
 	done
-	nsx "$(nsname rt)" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	nsx "$(nsname rt)" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1
 }
 
 # Connects node's eth0 to the router's interface named after the node.
@@ -153,35 +205,43 @@ lab_node_net() { # node addr4 rt4 addr6 rt6 plen4
 }
 
 lab_topology() {
-	local b i rt
+	local b i rt n
 	rt=$(nsname rt)
 	lab_ns_create
 	lab_link cl "$LAB_MTU_CLIENT"
 	lab_node_net cl "$CL4" "$RT_CL4" "$CL6" "$RT_CL6" 28
-	lab_link lb1 "$LAB_MTU_CORE"
-	lab_node_net lb1 "$LB4" "$RT_LB4" "$LB6" "$RT_LB6" 28
+	for n in $LAB_LBS; do
+		lab_link "$n" "$LAB_MTU_CORE"
+		lab_node_net "$n" "$(lb4 "$n")" "$(rt_lb4 "$n")" "$(lb6 "$n")" "$(rt_lb6 "$n")" 28
+	done
 	for b in $(lab_backends); do
 		i=${b#b}
 		lab_link "$b" "$LAB_MTU_CORE"
 		lab_node_net "$b" "$(be4 "$i")" "$(rt_be4 "$i")" "$(be6 "$i")" "$(rt_be6 "$i")" 28
 	done
-	# The router sends VIP traffic to lb1 (in production: ECMP over LB nodes).
-	ip -n "$rt" route add "$VIP4/32" via "$LB4"
-	ip -n "$rt" route add "$VIP46/32" via "$LB4"
-	ip -n "$rt" -6 route add "$VIP6/128" via "$LB6"
+	if [ "$LAB_ROUTING" = static ]; then
+		# The router sends VIP traffic to lb1; with bgp, BIRD installs
+		# the routes the LB nodes announce.
+		ip -n "$rt" route add "$VIP4/32" via "$LB4"
+		ip -n "$rt" route add "$VIP46/32" via "$LB4"
+		ip -n "$rt" -6 route add "$VIP6/128" via "$LB6"
+	fi
 	lab_offloads
 }
 
 # Two veth quirks, both because XDP_TX turns an skb into a bare frame:
 # - a veth takes XDP_TX frames from its peer only when it runs an XDP
 #   program itself (only then does the sender wake its NAPI): the router's
-#   side of lb1's link gets one that passes everything;
+#   side of every LB node's link gets one that passes everything;
 # - the frame loses "checksum to be completed by hardware" state, so the
 #   client must send complete TCP/UDP checksums (tx checksum offload off)
 #   or backends would see only the pseudo-header sum and drop the packet.
 #   A real NIC puts complete checksums on the wire.
 lab_offloads() {
-	ip -n "$(nsname rt)" link set dev lb1 xdpdrv obj "$XDP_PASS_OBJ" sec xdp
+	local n
+	for n in $LAB_LBS; do
+		ip -n "$(nsname rt)" link set dev "$n" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
+	done
 	nsx "$(nsname cl)" ethtool -K eth0 tx off >/dev/null
 }
 
@@ -232,15 +292,17 @@ lab_lb_up() {
 	done <<<"$LAB_SERVICES"
 }
 
-# The embedded default configuration as SQL rows for the state file: the
-# node (lb1's interface, the router as next hop, outer sources, small
-# tables) and every service of LAB_SERVICES with all the backends.
-lab_config_sql() {
-	local id vip proto port fam i
+# The embedded default configuration as SQL rows for an LB node's state
+# file: the node (its interface, the router as next hop, its own outer
+# sources, small tables) and every service of LAB_SERVICES with all the
+# backends.  Every node gets the same services and backends, so every node
+# computes the same Maglev tables.
+lab_config_sql() { # [lbN]
+	local n=${1:-lb1} id vip proto port fam i
 	echo "BEGIN;"
 	echo "INSERT INTO node (id, interface, xdp_mode, next_hop_mac, src4, src6,
 		mtu, ttl, max_services, max_backends, max_flows) VALUES (1, 'eth0',
-		'native', '$(mac "$(link_no lb1)" 1)', '$LB4', '$LB6',
+		'native', '$(mac "$(link_no "$n")" 1)', '$(lb4 "$n")', '$(lb6 "$n")',
 		$LAB_MTU_CORE, 64, 16, 64, 4096);"
 	while read -r id vip proto port fam; do
 		echo "INSERT INTO service (vip, proto, port) VALUES ('$vip', '$proto', $port);"
@@ -252,39 +314,52 @@ lab_config_sql() {
 	echo "COMMIT;"
 }
 
-# SQL on the lab's state file: arguments, or standard input.
-lab_sql() { sqlite3 -bail -cmd ".timeout 5000" "$LAB_DB" "$@"; }
+# SQL on lb1's state file (lab_sql_on lbN: any node's): arguments, or
+# standard input.
+lab_sql() { lab_sql_on lb1 "$@"; }
+lab_sql_on() { local n=$1; shift; sqlite3 -bail -cmd ".timeout 5000" "$(lab_db "$n")" "$@"; }
+# The same SQL on every LB node's state file, as an operator's
+# configuration management would apply it.
+lab_sql_all() { local n; for n in $LAB_LBS; do lab_sql_on "$n" "$@" || return; done; }
 
-# lb1 run by lbd: the state file gets the embedded configuration through
-# the sqlite3 shell, as an operator's import would, and lbd (in lb1's
-# namespace) loads, attaches and fills the maps from it.
-lab_lbd_up() {
-	local t
-	mkdir -p "$LAB_PIN"
-	mount -t bpf bpf "$LAB_PIN"
-	# lbd creates and migrates the file; without a node row it stops there.
-	"$LBD" --db "$LAB_DB" --check >/dev/null 2>&1 || true
-	lab_config_sql | lab_sql
+# An LB node run by lbd: its state file gets the embedded configuration
+# through the sqlite3 shell, as an operator's import would, and lbd (in the
+# node's namespace) loads, attaches and fills the maps from it.  LBD_PID is
+# the last lbd started; lbN/lbd.pid each node's.
+lab_lbd_start() { # lbN: starts lbd (state, maps and attachment kept)
+	local n=$1 d
+	d=$(lab_nodedir "$n")
 	# ip netns exec execs lbd: $! is lbd itself.
-	ip netns exec "$(nsname lb1)" "$LBD" --db "$LAB_DB" --pin-dir "$LAB_PIN" \
-		--rundir "$LAB_DIR/run" \
-		>"$LAB_DIR/lbd.log" 2>&1 &
+	ip netns exec "$(nsname "$n")" "$LBD" --db "$(lab_db "$n")" --pin-dir "$(lab_pin "$n")" \
+		--rundir "$(lab_rundir "$n")" >>"$d/lbd.log" 2>&1 &
 	LBD_PID=$!
 	echo "$LBD_PID" >>"$LAB_DIR/pids"
-	for ((t = 0; t < 100; t++)); do
-		grep -qs following "$LAB_DIR/lbd.log" && break
-		sleep 0.1
-	done
-	grep -q "attached to eth0 (native)" "$LAB_DIR/lbd.log" ||
-		lab_die "lbd did not attach in native mode: $(cat "$LAB_DIR/lbd.log")"
+	echo "$LBD_PID" >"$d/lbd.pid"
 }
 
-# The lab up to its backends; the caller then brings lb1 up (lab_lb_up with
-# xlbctl, or lab_lbd_up with lbd).
+lab_lbd_up() { # [lbN], default lb1
+	local n=${1:-lb1} t d
+	d=$(lab_nodedir "$n")
+	mkdir -p "$(lab_pin "$n")" "$(lab_rundir "$n")"
+	mount -t bpf bpf "$(lab_pin "$n")"
+	# lbd creates and migrates the file; without a node row it stops there.
+	"$LBD" --db "$(lab_db "$n")" --check >/dev/null 2>&1 || true
+	lab_config_sql "$n" | lab_sql_on "$n"
+	lab_lbd_start "$n"
+	for ((t = 0; t < 100; t++)); do
+		grep -qs following "$d/lbd.log" && break
+		sleep 0.05
+	done
+	grep -q "attached to eth0 (native)" "$d/lbd.log" ||
+		lab_die "$n: lbd did not attach in native mode: $(cat "$d/lbd.log")"
+}
+
+# The lab up to its backends; the caller then brings the LB nodes up
+# (lab_lb_up with xlbctl, or lab_lbd_up with lbd; lab_bgp_up for BGP).
 lab_base_up() {
 	lab_require
 	LAB_OWNED=1 # from here on, lab_down has something of ours to remove
-	lab_log "lab $LAB_ID: namespaces $(nsname '{cl,rt,lb1,b1..b3}'), state in $LAB_DIR"
+	lab_log "lab $LAB_ID: namespaces $(nsname "{cl,rt,${LAB_LBS// /,},b1..b$LAB_NBACKENDS}"), state in $LAB_DIR"
 	lab_topology
 	lab_backends_up
 }
@@ -292,6 +367,155 @@ lab_base_up() {
 lab_up() {
 	lab_base_up
 	lab_lb_up
+}
+
+# Every LB node of LAB_LBS with lbd, the router and the nodes speaking BGP,
+# until every VIP has a route through every node: the two-node lab.
+lab_full_up() {
+	local n
+	LAB_ROUTING=bgp
+	lab_base_up
+	for n in $LAB_LBS; do lab_lbd_up "$n"; done
+	lab_bgp_up
+}
+
+# --- BGP: BIRD 2 on the router and on every LB node --------------------------------
+# Each BIRD runs in the foreground in its node's namespace, with its own
+# config, control socket (birdc -s), pidfile and log under the node's
+# folder.  Timers are short so the lab converges in a second or two and a
+# lost speaker is noticed in 3 s even without a goodbye: connect delay 1 s
+# (BIRD's default is 5), hold 3 s, retry 1 s.
+LAB_BGP_TIMERS="hold time 3; keepalive time 1; connect delay time 1;
+	connect retry time 1; error wait time 1, 2;"
+lab_bird_ctl() { echo "$LAB_DIR/$1/bird.ctl"; }
+lab_birdc() { local n=$1; shift; birdc -s "$(lab_bird_ctl "$n")" "$@"; } # node cmd...
+
+# The router: one BGP session per LB node and address family, import only
+# VIP-sized prefixes from the VIP ranges, install them in the kernel with
+# equal paths merged into one multipath route.
+lab_bird_conf_rt() {
+	local n
+	cat <<EOF
+# BIRD 2 of lab $LAB_ID's router: learns the VIPs from the LB nodes.
+log stderr all;
+router id $RT_LB4;
+protocol device { scan time 10; }
+protocol kernel kernel4 { ipv4 { import none; export all; }; merge paths on; }
+protocol kernel kernel6 { ipv6 { import none; export all; }; merge paths on; }
+template bgp lbnode {
+	local as $LAB_AS_RT;
+	$LAB_BGP_TIMERS
+}
+EOF
+	for n in $LAB_LBS; do
+		cat <<EOF
+protocol bgp ${n}_4 from lbnode {
+	neighbor $(lb4 "$n") as $LAB_AS_LB;
+	ipv4 { import where net ~ [ 203.0.113.0/24{32,32} ]; export none; };
+}
+protocol bgp ${n}_6 from lbnode {
+	neighbor $(lb6 "$n") as $LAB_AS_LB;
+	ipv6 { import where net ~ [ 2001:db8:100::/48{128,128} ]; export none; };
+}
+EOF
+	done
+}
+
+# An LB node: the VIPs it announces come from a static protocol (every VIP
+# of the embedded configuration); no kernel protocol, so BIRD changes
+# nothing in the node's own routing.
+lab_bird_conf_lb() { # lbN
+	local n=$1
+	cat <<EOF
+# BIRD 2 of lab $LAB_ID's LB node $n: announces the VIPs to the router.
+log stderr all;
+router id $(lb4 "$n");
+protocol device { scan time 10; }
+protocol static vips4 { ipv4; route $VIP4/32 blackhole; route $VIP46/32 blackhole; }
+protocol static vips6 { ipv6; route $VIP6/128 blackhole; }
+template bgp uplink {
+	local as $LAB_AS_LB;
+	$LAB_BGP_TIMERS
+}
+protocol bgp up4 from uplink {
+	neighbor $(rt_lb4 "$n") as $LAB_AS_RT;
+	ipv4 { import none; export where proto = "vips4"; };
+}
+protocol bgp up6 from uplink {
+	neighbor $(rt_lb6 "$n") as $LAB_AS_RT;
+	ipv6 { import none; export where proto = "vips6"; };
+}
+EOF
+}
+
+# Starts BIRD on a node (rt or lbN) with the config in NODE/bird.conf;
+# returns once its control socket answers.  NODE/bird.pid is BIRD's
+# pidfile.
+lab_bird_start() { # node
+	local n=$1 d t
+	d=$LAB_DIR/$n
+	ip netns exec "$(nsname "$n")" bird -f -c "$d/bird.conf" -s "$d/bird.ctl" \
+		-P "$d/bird.pid" >>"$d/bird.log" 2>&1 &
+	echo $! >>"$LAB_DIR/pids"
+	echo $! >"$d/bird.started"
+	for ((t = 0; t < 100; t++)); do
+		lab_birdc "$n" show status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	lab_die "BIRD on $n did not start: $(cat "$d/bird.log")"
+}
+
+# Stops a node's BIRD with SIGTERM: it closes its sessions (a BGP Cease),
+# so its peers withdraw what it announced at once.
+lab_bird_stop() { # node
+	local pid
+	pid=$(cat "$LAB_DIR/$1/bird.started")
+	kill "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+}
+
+lab_bgp_up() {
+	local n
+	mkdir -p "$LAB_DIR/rt"
+	lab_bird_conf_rt >"$LAB_DIR/rt/bird.conf"
+	lab_bird_start rt
+	for n in $LAB_LBS; do
+		mkdir -p "$LAB_DIR/$n"
+		lab_bird_conf_lb "$n" >"$LAB_DIR/$n/bird.conf"
+		lab_bird_start "$n"
+	done
+	lab_wait_routes 10 "$LAB_LBS" || lab_die "the router did not learn every VIP from $LAB_LBS:
+$(lab_routes)"
+}
+
+# The router's kernel route to a VIP: the LB nodes it goes through, sorted
+# (interface names on the router are node names); nothing without a route.
+lab_route_via() { # vip
+	lab_route "$1" | grep -o 'dev [^ ]*' | cut -d' ' -f2 | sort | paste -sd' '
+}
+lab_route() { # vip: the router's route, on one line (ip needs -6 to show one)
+	local fam=-4
+	[[ $1 != *:* ]] || fam=-6
+	ip -n "$(nsname rt)" "$fam" -o route show "$1" 2>/dev/null | sed 's/\\\t/ /g; s/  */ /g'
+}
+lab_vips() { echo "$VIP4 $VIP6 $VIP46"; }
+lab_routes() { local v; for v in $(lab_vips); do lab_route "$v"; done; } # every VIP's
+
+# True once every VIP given (default: all) is routed through exactly the
+# LB nodes given (sorted, space-separated; "" = no route), within SECONDS.
+lab_wait_routes() { # seconds "lb1 lb2" [vip...]
+	local secs=$1 want t v good
+	want=$(tr ' ' '\n' <<<"$2" | grep . | sort | paste -sd' ')
+	shift 2
+	# shellcheck disable=SC2046 # one VIP per word
+	[ $# -gt 0 ] || set -- $(lab_vips)
+	for ((t = 0; t < secs * 50; t++)); do
+		good=1
+		for v in "$@"; do [ "$(lab_route_via "$v")" = "$want" ] || { good=0; break; }; done
+		[ "$good" = 0 ] || return 0
+		sleep 0.02
+	done
+	return 1
 }
 
 # --- traffic and counters ---------------------------------------------------------
@@ -366,26 +590,33 @@ lab_backend_down() { # N
 }
 
 # --- teardown -------------------------------------------------------------------
-# Undoes everything lab_up may have done, whatever point it reached; runs in
-# a subshell with errexit off so one failure does not stop the rest.
+# Undoes everything a lab may have done, whatever point it reached and
+# whichever nodes it had (tools/lab/down does not know LAB_LBS): every
+# namespace named after the lab, every bpffs mounted under its folder.
+# Runs in a subshell with errexit off so one failure does not stop the rest.
 lab_down() (
 	set +e
 	[ "${LAB_OWNED:-0}" = 1 ] || return 0
-	local node ns pid
-	if [ -e "/run/netns/$(nsname lb1)" ] && [ -x "$XLBCTL" ] && mountpoint -q "$LAB_PIN"; then
-		xlbctl detach eth0 >/dev/null 2>&1
-		xlbctl unpin >/dev/null 2>&1
-	fi
+	local ns pid n mnt
+	for n in $LAB_LBS; do
+		if [ -e "/run/netns/$(nsname "$n")" ] && [ -x "$XLBCTL" ] &&
+			mountpoint -q "$(lab_pin "$n")"; then
+			xlbctl_on "$n" detach eth0 >/dev/null 2>&1
+			xlbctl_on "$n" unpin >/dev/null 2>&1
+		fi
+	done
 	if [ -f "$LAB_DIR/pids" ]; then
 		while read -r pid; do kill "$pid" 2>/dev/null; done <"$LAB_DIR/pids"
 	fi
-	for node in $(lab_nodes); do
-		ns=$(nsname "$node")
+	for ns in /run/netns/"$(nsname '')"*; do
+		ns=${ns#/run/netns/}
 		[ -e "/run/netns/$ns" ] || continue
 		for pid in $(ip netns pids "$ns"); do kill -9 "$pid" 2>/dev/null; done
 		ip netns del "$ns"
 	done
-	mountpoint -q "$LAB_PIN" && umount "$LAB_PIN"
+	while read -r _ mnt _; do
+		case $mnt in "$LAB_DIR"/*) umount "$mnt" ;; esac
+	done < <(tac /proc/mounts)
 	rm -rf "$LAB_DIR"
 	return 0
 )
