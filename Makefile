@@ -102,6 +102,15 @@ $(BUILD)/$(notdir $(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $
 	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call prog_rule,$(d))))
+# lbsh's prompt (history, completion); its unit tests compile its sources.
+$(BUILD)/lbsh: LDLIBS += -lreadline
+$(BUILD)/tests/test_lbsh_unit: $(wildcard lbsh/*.c lbsh/*.h)
+# hcd probes HTTPS through OpenSSL; its suites link its objects but main.o.
+HCD_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out hcd/main.c,$(wildcard hcd/*.c)))
+HCD_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_hcd_*.c))
+$(BUILD)/hcd: LDLIBS += -lssl -lcrypto
+$(HCD_TESTS): $(HCD_OBJS)
+$(HCD_TESTS): LDLIBS := $(HCD_OBJS) $(LIBXLB) $(LDLIBS) -lssl -lcrypto
 $(PROG_OBJS): $(LIB_HDRS) $(BPF_SKELS) $(wildcard $(addsuffix /*.h,$(PROG_DIRS)))
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
