@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * tcp.c - sockets that leave the way the check says (source address with
+ * IP_BIND_ADDRESS_NO_PORT, so a bound source does not pin an ephemeral
+ * port before connect picks one per destination; or SO_BINDTODEVICE),
+ * and the TCP connect check: up when the handshake completes.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+socklen_t hcd_sockaddr(uint8_t family, const union xlb_addr *a,
+		       uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == XLB_FAM_V4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->b, 4);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, a->b, 16);
+	return sizeof(*sin6);
+}
+
+static bool short_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM;
+}
+
+static int bind_source(struct hcd_probe *p, int fd, int type)
+{
+	const struct hcd_params *c = p->t->params;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1;
+
+	if (c->ifname[0] && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
+				       c->ifname, strlen(c->ifname) + 1))
+		return -errno;
+	/* A source of the other family is for the check's other targets. */
+	if (!c->src_family || c->src_family != p->t->family)
+		return 0;
+	if (type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			   sizeof(one));
+	len = hcd_sockaddr(c->src_family, &c->src, 0, &ss);
+	return bind(fd, (struct sockaddr *)&ss, len) ? -errno : 0;
+}
+
+int hcd_sock_open(struct hcd_probe *p, struct hcd_wctx *w, int type,
+		  int proto)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET |
+				  EPOLLRDHUP, .data.ptr = p };
+	int fd, err;
+
+	fd = socket(p->t->family == XLB_FAM_V4 ? AF_INET : AF_INET6,
+		    type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		return -errno;
+	p->fd = fd;
+	err = bind_source(p, fd, type);
+	if (err) /* a source that is not ours: the check cannot leave */
+		return hcd_probe_done(p, false, XLB_HR_UNREACHABLE);
+	if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6) {
+		len = hcd_sockaddr(p->t->family, &p->t->addr, p->t->port, &ss);
+		if (connect(fd, (struct sockaddr *)&ss, len) &&
+		    errno != EINPROGRESS) {
+			err = errno;
+			if (short_of_resources(err) || (err == EADDRNOTAVAIL &&
+			    !p->t->params->src_family))
+				return -err; /* no port or memory now: queue */
+			return hcd_probe_done(p, false, hcd_errno_reason(err));
+		}
+	}
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return HCD_STEP_WAIT;
+}
+
+int hcd_tcp_start(struct hcd_probe *p, struct hcd_wctx *w)
+{
+	return hcd_sock_open(p, w, SOCK_STREAM, 0);
+}
+
+int hcd_tcp_connected(struct hcd_probe *p, uint32_t ev)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	if (err)
+		return -err;
+	if (ev & (EPOLLERR | EPOLLHUP))
+		return -ECONNRESET;
+	return ev & EPOLLOUT ? 0 : -EINPROGRESS;
+}
+
+int hcd_tcp_step(struct hcd_probe *p, struct hcd_wctx *w, uint32_t ev)
+{
+	int err = hcd_tcp_connected(p, ev);
+
+	(void)w;
+	if (err == -EINPROGRESS)
+		return HCD_STEP_WAIT;
+	if (err)
+		return hcd_probe_done(p, false, hcd_errno_reason(err));
+	return hcd_probe_done(p, true, XLB_HR_OK);
+}
+
+void hcd_tcp_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
