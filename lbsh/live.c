@@ -160,7 +160,7 @@ int live_service_vals(const struct live_ctx *c, __u32 id,
 	if (!c->svc || id == 0 || id > c->m.max_svc_id || !c->svc[id].proto)
 		return 0; /* a service no longer in the maps: NULLs */
 	k = &c->svc[id];
-	if (xlb_addr_format(&k->addr, k->family, addr, sizeof(addr)))
+	if (xlb_addr_format(&k->addr, k->family, addr, sizeof(addr)) < 0)
 		return 0;
 	live_int(port, ntohs(k->port));
 	if (live_text(vip, addr) || live_text(proto, xlb_proto_name(k->proto)))

@@ -296,7 +296,7 @@ static void result_addr(sqlite3_context *ctx, const union xlb_addr *a,
 {
 	char buf[XLB_ADDR_STRLEN];
 
-	if (xlb_addr_format(a, fam, buf, sizeof(buf)))
+	if (xlb_addr_format(a, fam, buf, sizeof(buf)) < 0)
 		sqlite3_result_null(ctx);
 	else
 		sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);

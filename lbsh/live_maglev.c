@@ -32,7 +32,7 @@ static int share_row(struct live_ctx *c, struct live_rows *r, __u32 svc_id,
 		const struct xlb_backend *be = &c->be[be_id - 1];
 
 		if (!err && be->state != XLB_BE_REMOVED &&
-		    !xlb_addr_format(&be->addr, be->family, addr, sizeof(addr))) {
+		    xlb_addr_format(&be->addr, be->family, addr, sizeof(addr)) >= 0) {
 			err = live_text(&v[3], addr);
 			live_int(&v[4], be->port);
 		}

@@ -66,8 +66,8 @@ static int backend_row(struct live_ctx *c, struct live_rows *r, __u32 id,
 	if (!v)
 		return -ENOMEM;
 	err = live_service_vals(c, be->svc_id, &v[0], &v[1], &v[2]);
-	if (!err && !xlb_addr_format(&be->addr, be->family, addr,
-				     sizeof(addr)))
+	if (!err && xlb_addr_format(&be->addr, be->family, addr,
+				     sizeof(addr)) >= 0)
 		err = live_text(&v[3], addr);
 	live_int(&v[4], be->port);
 	live_int(&v[5], id);
