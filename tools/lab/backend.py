@@ -24,11 +24,17 @@ def http_server(name, addr, port):
     body = (name + "\n").encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        # HTTP/1.1: a client may keep its connection for many requests
+        # (tools/lab/hold.py, wrk); one that asks to close, or speaks
+        # HTTP/1.0, gets its answer and the connection closed.
+        protocol_version = "HTTP/1.1"
+
         def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
 

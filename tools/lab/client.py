@@ -6,7 +6,8 @@
 Every request is its own flow (a new TCP connection or a new UDP socket, so a
 new source port) so the load balancer schedules each one afresh.  With
 --sport BASE request i leaves from port BASE + i: tests then know exactly
-which flows are new, and can send a flow again.  UDP sockets
+which flows are new, and can send a flow again; --flows then prints a line
+per request first, "flow SPORT BACKEND" (or "flow SPORT FAIL").  UDP sockets
 are connected: the kernel only accepts an answer whose source is the VIP, so
 an answer counts only if it came back from the address the client asked.
 Failures are described on stderr; the exit status is 1 if any request failed.
@@ -50,6 +51,7 @@ def main():
     ap.add_argument("count", type=int)
     ap.add_argument("--sport", type=int, default=0, help="first source port (default: any)")
     ap.add_argument("--timeout", type=float, default=2.0, help="seconds per request")
+    ap.add_argument("--flows", action="store_true", help="a line per request (needs --sport)")
     args = ap.parse_args()
     ask = {"tcp": http_get, "udp": udp_exchange}[args.proto]
     where = "%s %s:%d" % (args.proto, args.vip, args.port)
@@ -58,9 +60,13 @@ def main():
     for i in range(args.count):
         sport = args.sport + i if args.sport else 0
         try:
-            answers[ask(args.vip, args.port, sport, args.timeout)] += 1
+            who = ask(args.vip, args.port, sport, args.timeout)
+            answers[who] += 1
         except (OSError, http.client.HTTPException) as e:
+            who = "FAIL"
             print("client: %s request %d: %s" % (where, i + 1, e), file=sys.stderr)
+        if args.flows:
+            print("flow %d %s" % (sport, who))
     ok = sum(answers.values())
     who = " ".join("%s=%d" % kv for kv in sorted(answers.items()))
     print("%s ok=%d/%d %s" % (where, ok, args.count, who))

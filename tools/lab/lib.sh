@@ -458,6 +458,7 @@ lab_bird_start() { # node
 		-P "$d/bird.pid" >>"$d/bird.log" 2>&1 &
 	echo $! >>"$LAB_DIR/pids"
 	echo $! >"$d/bird.started"
+	disown # stopped by tests with any signal: no "Killed" line from bash
 	for ((t = 0; t < 100; t++)); do
 		lab_birdc "$n" show status >/dev/null 2>&1 && return 0
 		sleep 0.05
@@ -620,3 +621,15 @@ lab_down() (
 	rm -rf "$LAB_DIR"
 	return 0
 )
+
+# --- the two-node lab's views ----------------------------------------------------
+# An LB node's connection table, one flow a line ("tcp SRC:SPORT -> VIP:PORT
+# BACKEND-ID"; IPv6 addresses in brackets), and its forwarded counter.
+lab_conntrack() { xlbctl_on "$1" conntrack; } # lbN
+lab_forwarded() { xlbctl_on "$1" stats | awk '$1 == "forwarded" { print $2 }'; } # lbN
+# The source ports of the flows to VIP:PORT in a saved connection table.
+lab_ct_sports() { # file vip port
+	local dst=$2:$3
+	[[ $2 != *:* ]] || dst="[$2]:$3"
+	awk -v d="$dst" '$4 == d { n = split($2, a, ":"); print a[n] }' "$1" | sort -n
+}
