@@ -42,7 +42,7 @@ static int connected(struct hcd_probe *p, struct hcd_wctx *w, uint32_t ev)
 	return -EAGAIN;
 }
 
-static int send_request(struct hcd_probe *p)
+static int send_request(struct hcd_probe *p, uint32_t ev)
 {
 	const struct hcd_target *t = p->t;
 	char req[REQUEST_MAX];
@@ -67,6 +67,10 @@ static int send_request(struct hcd_probe *p)
 		p->sent = (uint16_t)(p->sent + n);
 	}
 	p->phase = HCD_PH_RECV;
+	/* The answer comes with the next edge; a read now would only say
+	 * EAGAIN, unless the server spoke before it was asked. */
+	if (!tls(p) && !(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
+		return HCD_STEP_WAIT;
 	return -EAGAIN;
 }
 
@@ -124,7 +128,7 @@ int hcd_http_step(struct hcd_probe *p, struct hcd_wctx *w, uint32_t ev)
 			}
 			break;
 		case HCD_PH_SEND:
-			rc = send_request(p);
+			rc = send_request(p, ev);
 			break;
 		default:
 			rc = receive(p, w);

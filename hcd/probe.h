@@ -73,7 +73,6 @@ int hcd_http_start(struct hcd_probe *p, struct hcd_wctx *w);
 int hcd_http_step(struct hcd_probe *p, struct hcd_wctx *w, uint32_t ev);
 
 /* tls.c */
-int hcd_tls_init(struct hcd_wctx *w);
 void hcd_tls_fini(struct hcd_wctx *w);
 int hcd_tls_begin(struct hcd_probe *p, struct hcd_wctx *w);
 /* HCD_STEP_WAIT, HCD_STEP_DONE (failed: p->reason set) or 2: ready. */

@@ -89,8 +89,10 @@ void hcd_heap_remove(struct hcd_heap *h, struct hcd_target *t)
 	last = h->v[--h->n];
 	if (i == h->n)
 		return;
+	/* The last one may belong above or below the hole. */
 	place(h, i, last);
-	hcd_heap_update(h, last, last->heap_at);
+	up(h, i);
+	down(h, last->heap_idx);
 }
 
 struct hcd_target *hcd_heap_top(const struct hcd_heap *h)

@@ -102,6 +102,9 @@ int hcd_tcp_connected(struct hcd_probe *p, uint32_t ev)
 	int err = 0;
 	socklen_t len = sizeof(err);
 
+	/* Writable without an error: connected, no need to ask. */
+	if ((ev & EPOLLOUT) && !(ev & (EPOLLERR | EPOLLHUP)))
+		return 0;
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		return -errno;
 	if (err)

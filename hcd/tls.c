@@ -35,15 +35,13 @@ static SSL_CTX *ctx_new(bool verify)
 	return c;
 }
 
-int hcd_tls_init(struct hcd_wctx *w)
+/* Made on a worker's first HTTPS probe: loading the trust store takes
+ * tens of milliseconds that TCP and HTTP checks need not pay. */
+static SSL_CTX *ctx_get(struct hcd_wctx *w, bool verify)
 {
-	w->tls[0] = ctx_new(false);
-	w->tls[1] = ctx_new(true);
-	if (!w->tls[0] || !w->tls[1]) {
-		hcd_tls_fini(w);
-		return -ENOMEM;
-	}
-	return 0;
+	if (!w->tls[verify])
+		w->tls[verify] = ctx_new(verify);
+	return w->tls[verify];
 }
 
 void hcd_tls_fini(struct hcd_wctx *w)
@@ -64,7 +62,8 @@ static bool is_address(const char *s)
 int hcd_tls_begin(struct hcd_probe *p, struct hcd_wctx *w)
 {
 	const struct hcd_params *c = p->t->params;
-	SSL *ssl = SSL_new(w->tls[c->tls_verify]);
+	SSL_CTX *ctx = ctx_get(w, c->tls_verify);
+	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
 	char addr[XLB_ADDR_STRLEN];
 
 	if (!ssl)

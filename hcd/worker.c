@@ -536,7 +536,6 @@ static int worker_new(unsigned int idx, uint64_t cap, bool once,
 	w->ctx.rbuf_len = RBUF_LEN;
 	w->ctx.rbuf = malloc(RBUF_LEN);
 	if (w->ctx.ep < 0 || w->wake < 0 || !w->ctx.rbuf ||
-	    hcd_tls_init(&w->ctx) ||
 	    epoll_ctl(w->ctx.ep, EPOLL_CTL_ADD, w->wake, &ev)) {
 		int err = errno ? -errno : -ENOMEM;
 
