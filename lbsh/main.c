@@ -172,20 +172,51 @@ static bool may_write(const char *path)
 	return access(dirname(dir), W_OK) == 0;
 }
 
-static int open_readonly(struct lbsh *sh)
+/* Opens read-only; rc is SQLite's result of a first read. */
+static int try_readonly(struct lbsh *sh, const char *uri)
 {
-	unsigned int have = 0;
-	int rc;
+	int rc = sqlite3_open_v2(uri, &sh->db,
+				 SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
 
-	rc = sqlite3_open_v2(sh->db_path, &sh->db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(sh->db, "SELECT count(*) FROM sqlite_schema",
 				  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "lbsh: %s: %s\n", sh->db_path,
 			sh->db ? sqlite3_errmsg(sh->db) : "cannot open");
-		return -1;
+		sqlite3_close(sh->db);
+		sh->db = NULL;
 	}
+	return rc;
+}
+
+/*
+ * A reader of a WAL database needs its -shm file: it may use one that
+ * exists (lbd keeps it while it runs), or create it in the folder.  When
+ * neither is possible (a copy in a folder the user cannot write, nothing
+ * running), the file is opened as an immutable snapshot, and lbsh says so.
+ */
+static int open_readonly(struct lbsh *sh)
+{
+	unsigned int have = 0;
+	char *uri;
+	int rc;
+
+	uri = sqlite3_mprintf("file:%s?mode=ro", sh->db_path);
+	rc = uri ? try_readonly(sh, uri) : SQLITE_NOMEM;
+	sqlite3_free(uri);
+	if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN) {
+		uri = sqlite3_mprintf("file:%s?immutable=1", sh->db_path);
+		rc = uri ? try_readonly(sh, uri) : SQLITE_NOMEM;
+		sqlite3_free(uri);
+		if (rc == SQLITE_OK)
+			fprintf(stderr, "lbsh: no shared-memory file beside %s "
+				"and its folder is not writable: reading it as "
+				"a snapshot (later changes are not seen)\n",
+				sh->db_path);
+	}
+	if (rc != SQLITE_OK)
+		return -1;
 	sqlite3_busy_timeout(sh->db, XLB_DB_BUSY_MS);
 	xlb_db_user_version(sh->db, &have);
 	if (have < xlb_db_schema_version())

@@ -101,10 +101,29 @@ int lbsh_authorize_install(struct lbsh *sh)
 		       0 : -EIO;
 }
 
+/* SQLite refuses a write to a table without xUpdate before any
+ * authorizer runs: "table live_service may not be modified". */
+static const char *vtab_refused(struct lbsh *sh, const char *msg)
+{
+	char name[64];
+	const char *why;
+
+	if (sscanf(msg, "table %63s may not be modified", name) != 1 ||
+	    !lbsh_table_readonly(name, &why))
+		return NULL;
+	snprintf(sh->denied, sizeof(sh->denied), "%s is read-only: %s",
+		 name, why);
+	return sh->denied;
+}
+
 const char *lbsh_error_text(struct lbsh *sh, int rc, char *buf, size_t len)
 {
+	const char *v;
+
 	if ((rc & 0xff) == SQLITE_AUTH && sh->denied[0])
 		return sh->denied;
+	if ((v = vtab_refused(sh, sqlite3_errmsg(sh->db))))
+		return v;
 	if ((rc & 0xff) == SQLITE_READONLY && sh->readonly) {
 		snprintf(buf, len, "%s is read-only for this user: lbsh "
 			 "opened it read-only (writing needs write access "
