@@ -7,7 +7,13 @@ Every server is bound to one VIP address, not the wildcard: a UDP reply
 then leaves from the VIP the client sent to (a wildcard socket would answer
 from the interface address and the client would drop it), which is what
 direct server return needs.  FILE is created once every socket listens.
+
+GET /health and /health/KEY are health endpoints for hcd: they answer 503
+while the file PREFIX + KEY exists (KEY "health" for /health), 200
+otherwise, so a test can make one VIP's check fail without stopping the
+servers (--down-prefix PREFIX).
 """
+import os
 import argparse
 import http.server
 import socket
@@ -20,7 +26,15 @@ def family_of(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
-def http_server(name, addr, port):
+def health_down(prefix, path):
+    """True when the health endpoint PATH is made to fail (503)."""
+    if not prefix or not (path == "/health" or path.startswith("/health/")):
+        return False
+    key = path[len("/health/"):] if path.startswith("/health/") else "health"
+    return "/" not in key and os.path.exists(prefix + key)
+
+
+def http_server(name, addr, port, down_prefix):
     body = (name + "\n").encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -30,7 +44,7 @@ def http_server(name, addr, port):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):
-            self.send_response(200)
+            self.send_response(503 if health_down(down_prefix, self.path) else 200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
             if self.close_connection:
@@ -76,11 +90,12 @@ def main():
     ap.add_argument("--http-port", type=int, default=80)
     ap.add_argument("--udp-port", type=int, default=7)
     ap.add_argument("--ready", required=True, help="file created when listening")
+    ap.add_argument("--down-prefix", default="", help="health endpoints fail while PREFIX+KEY exists")
     args = ap.parse_args()
 
     servers = []
     for addr in args.addr:
-        servers.append(http_server(args.name, addr, args.http_port))
+        servers.append(http_server(args.name, addr, args.http_port, args.down_prefix))
         servers.append(udp_server(args.name, addr, args.udp_port))
     for srv in servers:
         threading.Thread(target=srv.serve_forever, daemon=True).start()

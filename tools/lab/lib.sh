@@ -17,16 +17,18 @@
 # - static (default): one LB node (LAB_LBS=lb1) and static routes on the
 #   router; no control traffic at all on lb1's link, so tests can compare
 #   packet counters exactly;
-# - bgp: every LB node of LAB_LBS runs its own BIRD 2 speaker and peers over
-#   IPv4 and IPv6 with a BIRD 2 on the router, whose kernel protocol merges
-#   equal paths: each VIP gets one ECMP route with every announcing node as
-#   a next hop, hashed on the 5-tuple (fib_multipath_hash_policy=1).
+# - bgp (lab_full_up): every LB node of LAB_LBS runs lbd, hcd, bgpd-bridge
+#   and its own BIRD 2 speaker, which announces what bgpd-bridge says is
+#   ready and peers over IPv4 and IPv6 with a BIRD 2 on the router, whose
+#   kernel protocol merges equal paths: each VIP gets one ECMP route with
+#   every announcing node as a next hop, hashed on the 5-tuple
+#   (fib_multipath_hash_policy=1).
 #
 # Everything is named after a lab id (default: the caller's PID), so labs of
 # parallel runs never collide: namespaces xlb<ID>-{cl,rt,lb1,lb2,b1..b3},
 # state under /run/xlb-lab-<ID>/ (per LB node, lbN/: its state file xlb.db,
-# the bpffs holding its pins bpf/, lbd's sockets run/, BIRD's config,
-# control socket and logs).  Interface names only exist inside those
+# the bpffs holding its pins bpf/, the daemons' sockets run/, BIRD's
+# config, control socket and include files, every daemon's log).  Interface names only exist inside those
 # namespaces.  Every neighbour entry is static, so no ARP or neighbour
 # discovery adds packets to the counters the tests compare.
 
@@ -36,6 +38,10 @@ LAB_BUILD=${XLB_BUILD:-build}
 case $LAB_BUILD in /*) ;; *) LAB_BUILD=$LAB_ROOT/$LAB_BUILD ;; esac
 XLBCTL=$LAB_BUILD/xlbctl
 LBD=$LAB_BUILD/lbd
+HCD=$LAB_BUILD/hcd
+BRIDGE=$LAB_BUILD/bgpd-bridge
+# shellcheck disable=SC2034 # used by the main job and the tests
+LBSH=$LAB_BUILD/lbsh
 DECAP_OBJ=$LAB_BUILD/tools/decap_tc.bpf.o
 XDP_PASS_OBJ=$LAB_BUILD/tools/xdp_pass.bpf.o
 
@@ -143,6 +149,7 @@ lab_require() {
 	[ -x "$XLBCTL" ] || lab_die "$XLBCTL missing (make)"
 	for f in "$DECAP_OBJ" "$XDP_PASS_OBJ"; do [ -f "$f" ] || lab_die "$f missing (make)"; done
 	if [ "$LAB_ROUTING" = bgp ]; then
+		for f in "$LBD" "$HCD" "$BRIDGE"; do [ -x "$f" ] || lab_die "$f missing (make)"; done
 		for c in bird birdc; do
 			command -v "$c" >/dev/null ||
 				lab_die "$c not found (run tools/install-deps: BIRD 2 is the lab's BGP daemon)"
@@ -254,22 +261,36 @@ lab_backend_up() { # node
 	ip -n "$ns" -6 addr add "$VIP6/128" dev lo nodad
 	tc -n "$ns" qdisc add dev eth0 clsact
 	tc -n "$ns" filter add dev eth0 ingress bpf direct-action obj "$DECAP_OBJ" sec tc
-	nsx "$ns" python3 "$LAB_TOOLS/backend.py" --name "$b" --ready "$LAB_DIR/$b.ready" \
-		--addr "$VIP4" --addr "$VIP46" --addr "$VIP6" \
-		--http-port "$HTTP_PORT" --udp-port "$UDP_PORT" >"$LAB_DIR/$b.log" 2>&1 &
+	lab_backend_start "$b"
+}
+
+# The backend's servers: on the VIPs, and on its own addresses for hcd's
+# checks (GET /health...; LAB_DIR/bN.down.KEY makes /health/KEY fail).
+lab_backend_start() { # node
+	local b=$1 i=${1#b}
+	rm -f "$LAB_DIR/$b.ready"
+	nsx "$(nsname "$b")" python3 "$LAB_TOOLS/backend.py" --name "$b" --ready "$LAB_DIR/$b.ready" \
+		--addr "$VIP4" --addr "$VIP46" --addr "$VIP6" --addr "$(be4 "$i")" --addr "$(be6 "$i")" \
+		--http-port "$HTTP_PORT" --udp-port "$UDP_PORT" --down-prefix "$LAB_DIR/$b.down." \
+		>>"$LAB_DIR/$b.log" 2>&1 &
 	echo $! >>"$LAB_DIR/pids"
+	echo $! >"$LAB_DIR/$b.pid"
+}
+
+# Waits for a backend's servers to listen.
+lab_backend_wait() { # node
+	local t
+	for ((t = 0; t < 100; t++)); do
+		[ -e "$LAB_DIR/$1.ready" ] && return 0
+		sleep 0.05
+	done
+	lab_die "backend $1 did not start: $(cat "$LAB_DIR/$1.log")"
 }
 
 lab_backends_up() {
-	local b t
+	local b
 	for b in $(lab_backends); do lab_backend_up "$b"; done
-	for b in $(lab_backends); do
-		for ((t = 0; t < 100; t++)); do
-			[ -e "$LAB_DIR/$b.ready" ] && break
-			sleep 0.05
-		done
-		[ -e "$LAB_DIR/$b.ready" ] || lab_die "backend $b did not start: $(cat "$LAB_DIR/$b.log")"
-	done
+	for b in $(lab_backends); do lab_backend_wait "$b"; done
 }
 
 # --- the load balancer ----------------------------------------------------------
@@ -296,16 +317,25 @@ lab_lb_up() {
 # file: the node (its interface, the router as next hop, its own outer
 # sources, small tables) and every service of LAB_SERVICES with all the
 # backends.  Every node gets the same services and backends, so every node
-# computes the same Maglev tables.
+# computes the same Maglev tables.  hcd checks each backend over HTTP on
+# its own address every 200 ms (down after 2 failures, up after 2
+# successes): /health for the services of VIP4 and VIP6, /health/vip46 for
+# those of VIP46, so a test can fail one VIP's backends alone.
 lab_config_sql() { # [lbN]
-	local n=${1:-lb1} id vip proto port fam i
+	local n=${1:-lb1} id vip proto port fam i check
 	echo "BEGIN;"
+	echo "INSERT INTO health_check (name, type, port, path, interval_ms, timeout_ms,
+		rise, fall) VALUES ('lab-http', 'http', $HTTP_PORT, '/health', 200, 150, 2, 2),
+		('lab-http46', 'http', $HTTP_PORT, '/health/vip46', 200, 150, 2, 2);"
 	echo "INSERT INTO node (id, interface, xdp_mode, next_hop_mac, src4, src6,
 		mtu, ttl, max_services, max_backends, max_flows) VALUES (1, 'eth0',
 		'native', '$(mac "$(link_no "$n")" 1)', '$(lb4 "$n")', '$(lb6 "$n")',
 		$LAB_MTU_CORE, 64, 16, 64, 4096);"
 	while read -r id vip proto port fam; do
-		echo "INSERT INTO service (vip, proto, port) VALUES ('$vip', '$proto', $port);"
+		check=lab-http
+		[ "$vip" != "$VIP46" ] || check=lab-http46
+		echo "INSERT INTO service (vip, proto, port, health_check) VALUES
+			('$vip', '$proto', $port, '$check');"
 		for ((i = 1; i <= LAB_NBACKENDS; i++)); do
 			echo "INSERT INTO backend (vip, proto, port, address) VALUES
 				('$vip', '$proto', $port, '$(be"$fam" "$i")');"
@@ -369,14 +399,56 @@ lab_up() {
 	lab_lb_up
 }
 
-# Every LB node of LAB_LBS with lbd, the router and the nodes speaking BGP,
-# until every VIP has a route through every node: the two-node lab.
+# The whole lab: every LB node of LAB_LBS with lbd, hcd and bgpd-bridge
+# driving its own BIRD, the router's BIRD, until every VIP has a route
+# through every node.
 lab_full_up() {
 	local n
 	LAB_ROUTING=bgp
 	lab_base_up
-	for n in $LAB_LBS; do lab_lbd_up "$n"; done
+	# The nodes' lbd start side by side (each waits for its attachment).
+	local pids=() p
+	for n in $LAB_LBS; do lab_lbd_up "$n" & pids+=($!); done
+	for p in "${pids[@]}"; do wait "$p" || exit 1; done
+	for n in $LAB_LBS; do lab_hcd_start "$n"; done
+	for n in $LAB_LBS; do
+		lab_wait_health "$n" 5 || lab_die "$n: hcd did not report every backend up:
+$(lab_sql_on "$n" 'SELECT * FROM backend_health')
+$(cat "$LAB_DIR/$n/hcd.log")"
+	done
 	lab_bgp_up
+}
+
+# hcd on an LB node: reads the node's checks, publishes on its rundir.
+lab_hcd_start() { # lbN
+	local d=$LAB_DIR/$1
+	ip netns exec "$(nsname "$1")" "$HCD" --db "$(lab_db "$1")" --rundir "$(lab_rundir "$1")" \
+		>>"$d/hcd.log" 2>&1 &
+	echo $! >>"$LAB_DIR/pids"
+	echo $! >"$d/hcd.pid"
+}
+
+# True once lbd on the node recorded every (backend, check) up, in SECONDS.
+lab_wait_health() { # lbN seconds
+	local t want=$((LAB_NBACKENDS * 3)) # IPv4 /health, IPv6 /health and /health/vip46
+	for ((t = 0; t < $2 * 20; t++)); do
+		[ "$(lab_sql_on "$1" "SELECT count(*) FROM backend_health WHERE status = 'up'")" = $want ] &&
+			return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# bgpd-bridge on an LB node: lbd's VIP readiness into the node's BIRD,
+# through the include files BIRD's static protocols read.
+lab_bridge_start() { # lbN
+	local d=$LAB_DIR/$1
+	mkdir -p "$d/bird-include"
+	ip netns exec "$(nsname "$1")" "$BRIDGE" --rundir "$(lab_rundir "$1")" \
+		--pin-dir "$(lab_pin "$1")" --bird "$(lab_bird_ctl "$1")" \
+		--include-dir "$d/bird-include" >>"$d/bridge.log" 2>&1 &
+	echo $! >>"$LAB_DIR/pids"
+	echo $! >"$d/bridge.pid"
 }
 
 # --- BGP: BIRD 2 on the router and on every LB node --------------------------------
@@ -421,18 +493,25 @@ EOF
 	done
 }
 
-# An LB node: the VIPs it announces come from a static protocol (every VIP
-# of the embedded configuration); no kernel protocol, so BIRD changes
-# nothing in the node's own routing.
+# An LB node: the VIPs it announces are those bgpd-bridge writes into the
+# include files of two static protocols (bgpd-bridge(8)): exactly the VIPs
+# lbd says are ready.  No kernel protocol, so BIRD changes nothing in the
+# node's own routing.  BIRD wants `include` at the start of a line.
 lab_bird_conf_lb() { # lbN
 	local n=$1
 	cat <<EOF
-# BIRD 2 of lab $LAB_ID's LB node $n: announces the VIPs to the router.
+# BIRD 2 of lab $LAB_ID's LB node $n: announces the ready VIPs to the router.
 log stderr all;
 router id $(lb4 "$n");
 protocol device { scan time 10; }
-protocol static vips4 { ipv4; route $VIP4/32 blackhole; route $VIP46/32 blackhole; }
-protocol static vips6 { ipv6; route $VIP6/128 blackhole; }
+protocol static vips4 {
+	ipv4;
+include "$LAB_DIR/$n/bird-include/vips4*.conf";
+}
+protocol static vips6 {
+	ipv6;
+include "$LAB_DIR/$n/bird-include/vips6*.conf";
+}
 template bgp uplink {
 	local as $LAB_AS_LB;
 	$LAB_BGP_TIMERS
@@ -481,9 +560,10 @@ lab_bgp_up() {
 	lab_bird_conf_rt >"$LAB_DIR/rt/bird.conf"
 	lab_bird_start rt
 	for n in $LAB_LBS; do
-		mkdir -p "$LAB_DIR/$n"
+		mkdir -p "$LAB_DIR/$n/bird-include"
 		lab_bird_conf_lb "$n" >"$LAB_DIR/$n/bird.conf"
 		lab_bird_start "$n"
+		lab_bridge_start "$n"
 	done
 	lab_wait_routes 10 "$LAB_LBS" || lab_die "the router did not learn every VIP from $LAB_LBS:
 $(lab_routes)"
