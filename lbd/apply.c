@@ -3,18 +3,23 @@
  * apply.c - writes what differs between the computed jobs and the maps,
  * counting every write, in the order packets need:
  *   1. entries that are new or changed (a table must never name an entry
- *      that does not exist yet),
+ *      that does not exist yet), all of a pass in a few batch calls,
  *   2. the changed tables, many services per kernel wait,
  *   3. VIP markers and services that are new or changed (a new service is
  *      found only once its table is in place),
  *   4. removals: entries no row wants any more, services that are gone,
  *      markers of VIPs without services (after no table names them).
- * The mirror in lbd_state is updated only after a write succeeded.  In a
- * check (st->dry) nothing is written: every write is only counted.
+ * The mirror in lbd_state is updated only after a write succeeded, and a
+ * service applied keeps the rows it was applied from (a health pass starts
+ * from them) and whether it is in panic.  In a check (st->dry) nothing is
+ * written: every write is only counted.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
 
 #include "lbd.h"
 #include "xlb_errmsg.h"
@@ -86,13 +91,71 @@ static int put_service(struct lbd_state *st, struct lbd_job *job)
 	return 0;
 }
 
-/* Entries first: the service's new table names them. */
-static int entry_phase(struct lbd_state *st, struct lbd_job *job)
+/* The entries of a pass that differ from the mirror, written together. */
+struct entry_batch {
+	__u32 *ids;
+	struct xlb_backend *bes;
+	struct lbd_job **owner;
+	size_t n, cap;
+};
+
+static int batch_add(struct entry_batch *b, struct lbd_job *job,
+		     const struct lbd_row *r)
 {
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		__u32 *ids = realloc(b->ids, cap * sizeof(*ids));
+		struct xlb_backend *bes;
+		struct lbd_job **owner;
+
+		if (ids)
+			b->ids = ids;
+		bes = ids ? realloc(b->bes, cap * sizeof(*bes)) : NULL;
+		if (bes)
+			b->bes = bes;
+		owner = bes ? realloc(b->owner, cap * sizeof(*owner)) : NULL;
+		if (!owner)
+			return -ENOMEM;
+		b->owner = owner;
+		b->cap = cap;
+	}
+	b->ids[b->n] = r->id;
+	b->bes[b->n] = r->be;
+	b->owner[b->n++] = job;
+	return 0;
+}
+
+/* Entries first: the services' new tables name them.  A job whose entry
+ * could not be written is left out of the later phases. */
+static int entry_phase(struct lbd_state *st, struct lbd_job *jobs, size_t n)
+{
+	struct entry_batch b = { 0 };
+	__u32 done = 0;
 	int err = 0;
 
-	for (size_t i = 0; i < job->nrows && !err; i++)
-		err = put_entry(st, job->rows[i].id, &job->rows[i].be);
+	for (size_t i = 0; i < n && !err; i++) {
+		if (!applicable(&jobs[i]))
+			continue;
+		for (size_t j = 0; j < jobs[i].nrows && !err; j++)
+			if (memcmp(&st->be[jobs[i].rows[j].id],
+				   &jobs[i].rows[j].be, sizeof(b.bes[0])))
+				err = batch_add(&b, &jobs[i], &jobs[i].rows[j]);
+	}
+	if (!err && b.n)
+		err = st->dry ? (done = (__u32)b.n, 0) :
+		      xlb_dpmap_backends_put(&st->m, b.ids, b.bes, (__u32)b.n,
+					     &done);
+	for (size_t k = 0; k < b.n; k++) {
+		if (k < done) {
+			st->be[b.ids[k]] = b.bes[k];
+			st->writes++;
+		} else if (!b.owner[k]->err) {
+			b.owner[k]->err = err;
+		}
+	}
+	free(b.ids);
+	free(b.bes);
+	free(b.owner);
 	return err;
 }
 
@@ -169,6 +232,63 @@ static void set_ready(struct lbd_state *st, struct lbd_svc *s, bool ready)
 		vip->nready--;
 }
 
+static void svc_key_text(const struct lbd_svc *s, char *buf, size_t len)
+{
+	char vip[XLB_ADDR_STRLEN];
+
+	xlb_addr_format(&s->key.addr, s->key.family, vip, sizeof(vip));
+	snprintf(buf, len, "%s %s %u", vip, xlb_proto_name(s->key.proto),
+		 ntohs(s->key.port));
+}
+
+/* Panic entered or left: said once, counted, recorded by record.c. */
+static void set_panic(struct lbd_state *st, struct lbd_svc *s,
+		      const struct lbd_job *job)
+{
+	char key[96];
+
+	s->panic_down = job->panic_down;
+	s->panic_total = job->panic_total;
+	s->panic_at = job->panic_at;
+	if (s->panic == job->panic)
+		return;
+	s->panic = job->panic;
+	st->npanic += s->panic ? 1 : (size_t)-1;
+	svc_key_text(s, key, sizeof(key));
+	if (s->panic)
+		lbd_log(LBD_WARN, "service %s: %u of %u active backends down, "
+			"more than %u%%: panic, routing to all of them", key,
+			job->panic_down, job->panic_total, job->panic_at);
+	else
+		lbd_log(LBD_INFO, "service %s: out of panic, %u of %u active "
+			"backends down", key, job->panic_down,
+			job->panic_total);
+}
+
+/* The rows s is now applied from, for the next health pass. */
+static int cache_rows(struct lbd_svc *s, const struct lbd_job *job)
+{
+	struct lbd_crow *rows;
+
+	s->want_ring = job->ring_size;
+	s->panic_thr = job->panic_thr;
+	if (job->cached) /* the rows it was computed from */
+		return 0;
+	rows = realloc(s->rows, (job->nrows ? job->nrows : 1) * sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < job->nrows; i++) {
+		const struct lbd_row *r = &job->rows[i];
+
+		rows[i] = (struct lbd_crow){ .be = r->be, .weight = r->weight,
+			.id = r->id, .check = r->check,
+			.admin = (uint8_t)r->admin };
+	}
+	s->rows = rows;
+	s->nrows = job->nrows;
+	return 0;
+}
+
 /* Entries of s that no row wants any more; then s holds the rows' ids. */
 static int replace_entries(struct lbd_state *st, struct lbd_svc *s,
 			   const struct lbd_job *job, time_t now)
@@ -236,9 +356,17 @@ static int remove_service(struct lbd_state *st, uint32_t id, time_t now)
 			return err;
 	}
 	set_ready(st, s, false);
+	if (s->panic)
+		st->npanic--;
+	if (s->panic_recorded) {
+		err = lbd_panic_gone(st, &s->key);
+		if (err)
+			return err;
+	}
 	lbd_keymap_del(&st->by_key, &s->key);
 	vip->nsvc--;
 	free(s->be);
+	free(s->rows);
 	memset(s, 0, sizeof(*s));
 	err = lbd_ids_release(&st->svc_ids, id, now);
 	return err ? err : drop_vip_if_unused(st, vip);
@@ -257,7 +385,11 @@ static int remove_phase(struct lbd_state *st, struct lbd_job *job, time_t now)
 	s = &st->svc[job->svc_id];
 	err = replace_entries(st, s, job, now);
 	if (!err)
+		err = cache_rows(s, job);
+	if (!err) {
 		set_ready(st, s, job->usable > 0);
+		set_panic(st, s, job);
+	}
 	return err;
 }
 
@@ -281,7 +413,7 @@ static int each_job(struct lbd_state *st, struct lbd_job *jobs, size_t n,
 int lbd_apply(struct lbd_state *st, struct lbd_job *jobs, size_t n,
 	      time_t now)
 {
-	int err, first = each_job(st, jobs, n, entry_phase);
+	int err, first = entry_phase(st, jobs, n);
 
 	/* A new service appears in xlb_services with its table in place. */
 	err = ring_phase(st, jobs, n);

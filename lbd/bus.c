@@ -10,7 +10,14 @@
  * it then asks `hcd-ctl` for a snapshot, without waiting for the answer
  * in the loop: when hcd-ctl is not there or does not answer in time, the
  * next batch brings what changed.  Nothing here ever marks a backend down
- * on its own: a silent hcd leaves the last known health in force.
+ * on its own: a silent hcd leaves the last known health in force, and a
+ * restarted one changes only what it reports (a snapshot or a delta names
+ * the backends it has results for; the others keep their last known
+ * health).  Both are logged and shown in STATUS (ctl.c).
+ *
+ * A publisher numbers its messages from the wall clock in nanoseconds
+ * (lib/xlb_msg.h), so a restarted hcd shows as a jump forward of about the
+ * nanoseconds it was away: far more than any loss (XLB_MSG_SEQ_WINDOW).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +30,7 @@
 
 #define SEND_MS       100   /* a publisher's send does not wait anyway */
 #define SNAP_WAIT_MS  2000  /* for hcd-ctl to take and answer a request */
-#define HCD_SILENT_MS 10000 /* then "keeping the last known health" */
+#define HCD_SILENT_MS 10000 /* default: then "keeping the last known health" */
 #define LOG_PER_S     5     /* reject lines a second */
 #define BUS_RETRY_MS  5000  /* sockets another process holds */
 #define DRAIN_MAX     256   /* frames read from a socket in one turn */
@@ -139,7 +146,9 @@ int lbd_bus_pollfds(struct lbd_bus *b, struct pollfd *fds)
 
 double lbd_bus_due(const struct lbd_bus *b)
 {
-	return lbd_health_due(&b->hb);
+	double due = lbd_health_due(&b->hb), p = b->hb.persist_at;
+
+	return p && (!due || p < due) ? p : due;
 }
 
 /* ---- out: VIP_READY and REVISION ------------------------------------------ */
@@ -148,6 +157,11 @@ static void publish_frame(struct lbd_bus *b)
 {
 	if (xlb_bus_send(b->pub, b->out.data, b->out.len, SEND_MS))
 		lbd_log(LBD_WARN, "publishing: %s", xlb_errmsg());
+}
+
+static int vip_want(const struct lbd_vip *vip)
+{
+	return vip->nsvc ? vip->nready > 0 : -2;
 }
 
 /* VIP_READY deltas of the VIPs whose readiness changed ("gone": 0). */
@@ -160,9 +174,9 @@ static int publish_vips(struct lbd_bus *b, const struct lbd_state *st)
 		const struct lbd_vip *vip = &st->vips[i];
 		struct xlb_vip_ready v = { .addr = vip->addr,
 					   .family = vip->family,
-					   .ready = vip->recorded == 1 };
+					   .ready = vip_want(vip) == 1 };
 
-		if (!vip->changed)
+		if (vip_want(vip) == vip->published)
 			continue;
 		if (!sent++)
 			err = xlb_msg_vips_begin(&b->out, b->seq++, false);
@@ -185,15 +199,22 @@ static void log_vips(const struct lbd_state *st, int64_t rev)
 	for (size_t i = 0; i < st->nvips; i++) {
 		const struct lbd_vip *vip = &st->vips[i];
 		char text[XLB_ADDR_STRLEN];
+		int want = vip_want(vip);
 
-		if (!vip->changed)
+		if (want == vip->published)
 			continue;
 		xlb_addr_format(&vip->addr, vip->family, text, sizeof(text));
 		lbd_log(LBD_INFO, "vip %s %s (revision %lld)", text,
-			vip->recorded == 1 ? "ready" :
-			vip->recorded == 0 ? "not ready" : "gone",
+			want == 1 ? "ready" : want == 0 ? "not ready" : "gone",
 			(long long)rev);
 	}
+}
+
+/* What was published (or, without sockets, logged) is what lbd holds. */
+static void mark_published(struct lbd_state *st)
+{
+	for (size_t i = 0; i < st->nvips; i++)
+		st->vips[i].published = vip_want(&st->vips[i]);
 }
 
 void lbd_publish(struct lbd *l, int64_t rev)
@@ -202,9 +223,12 @@ void lbd_publish(struct lbd *l, int64_t rev)
 	int err;
 
 	log_vips(&l->st, rev);
-	if (!b)
+	if (!b) {
+		mark_published(&l->st);
 		return;
+	}
 	err = publish_vips(b, &l->st);
+	mark_published(&l->st);
 	if (!err)
 		err = xlb_msg_revision_encode(&b->out, b->seq++, (__u64)rev);
 	if (err) {
@@ -226,12 +250,23 @@ static void want_snapshot(struct lbd_bus *b)
 		b->snap_since = lbd_now_ms();
 }
 
+static void hcd_restarted(struct lbd_bus *b)
+{
+	lbd_log(LBD_WARN, "health: hcd restarted; keeping the last known "
+		"health of every backend until hcd reports it");
+	b->restarted = true;
+	want_snapshot(b);
+}
+
 /* What the sequence number says; false: already covered, skip. */
 static bool seq_ok(struct lbd_bus *b, const struct xlb_msg *msg)
 {
 	__u64 last = b->hcd_seq.last;
 	int ev = xlb_msg_seq_check(&b->hcd_seq, msg->seq, &b->stats);
 
+	/* Beyond any loss: a new publisher (see the top of the file). */
+	if (ev == XLB_SEQ_GAP && msg->seq - last > XLB_MSG_SEQ_WINDOW)
+		ev = XLB_SEQ_RESTART;
 	switch (ev) {
 	case XLB_SEQ_STALE:
 		return false;
@@ -247,8 +282,7 @@ static bool seq_ok(struct lbd_bus *b, const struct xlb_msg *msg)
 		want_snapshot(b);
 		break;
 	case XLB_SEQ_RESTART:
-		lbd_log(LBD_INFO, "health: hcd restarted");
-		want_snapshot(b);
+		hcd_restarted(b);
 		break;
 	}
 	return true;
@@ -284,8 +318,10 @@ static void on_health(struct lbd_bus *b)
 	if (!seq_ok(b, &msg))
 		return;
 	take_health(b, &msg, "health");
-	if (msg.batch.count)
+	if (msg.batch.count) {
 		b->hcd_changed = msg.seq;
+		b->restarted = false; /* it has results again */
+	}
 }
 
 /* At most DRAIN_MAX a turn: a flood still lets a due batch through. */
@@ -377,6 +413,8 @@ static void snap_reply(struct lbd_bus *b)
 	}
 	lbd_log(LBD_INFO, "health: snapshot of %u backends from hcd",
 		msg.batch.count);
+	if (msg.batch.count)
+		b->restarted = false;
 	if (!older)
 		xlb_msg_seq_reset(&b->hcd_seq, msg.seq);
 	take_health(b, &msg, "hcd-ctl");
@@ -398,14 +436,26 @@ static void snapshot_step(struct lbd_bus *b)
 		snap_send(b);
 }
 
-static void silence_check(struct lbd_bus *b)
+static void silence_check(struct lbd *l)
 {
-	if (!b->heard_ms || b->silent ||
-	    lbd_now_ms() - b->heard_ms < HCD_SILENT_MS)
+	struct lbd_bus *b = l->bus;
+	int quiet = l->hcd_quiet_ms > 0 ? l->hcd_quiet_ms : HCD_SILENT_MS;
+
+	if (!b->heard_ms || b->silent || lbd_now_ms() - b->heard_ms < quiet)
 		return;
 	b->silent = true;
-	lbd_log(LBD_WARN, "health: nothing from hcd for %d s; keeping the "
-		"last known health", HCD_SILENT_MS / 1000);
+	lbd_log(LBD_WARN, "health: nothing from hcd for %.1f s; keeping the "
+		"last known health of every backend, readiness as it is",
+		quiet / 1000.0);
+}
+
+enum xlb_hcd_state lbd_bus_hcd_state(const struct lbd_bus *b)
+{
+	if (!b->heard_ms)
+		return XLB_HCD_UNHEARD;
+	if (b->silent)
+		return XLB_HCD_SILENT;
+	return b->restarted ? XLB_HCD_RESTARTED : XLB_HCD_LIVE;
 }
 
 void lbd_bus_work(struct lbd *l)
@@ -419,5 +469,9 @@ void lbd_bus_work(struct lbd *l)
 	due = lbd_health_due(&b->hb);
 	if (due && lbd_now_ms() >= due && lbd_health_flush(l))
 		lbd_log(LBD_ERR, "health: %s (retrying)", xlb_errmsg());
-	silence_check(b);
+	if (lbd_health_persist_due(&b->hb, lbd_now_ms()) &&
+	    lbd_health_persist(l))
+		lbd_log(LBD_ERR, "backend_health: %s (retrying)",
+			xlb_errmsg());
+	silence_check(l);
 }

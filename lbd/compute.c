@@ -23,9 +23,9 @@
 /* Below this many jobs a thread hand-off costs more than it saves. */
 #define PARALLEL_MIN 16
 
-uint8_t lbd_row_state(const struct lbd_row *r)
+uint8_t lbd_row_state(const struct lbd_row *r, bool panic)
 {
-	if (r->admin == LBD_ADMIN_MAINT || r->health_down)
+	if (r->admin == LBD_ADMIN_MAINT || (r->health_down && !panic))
 		return XLB_BE_DOWN;
 	if (r->admin == LBD_ADMIN_DRAIN)
 		return XLB_BE_DRAIN;
@@ -98,6 +98,31 @@ static int build_table(const struct lbd_state *st, struct lbd_job *job,
 	return 0;
 }
 
+/*
+ * Panic: more than panic_at percent of the active backends (weight > 0)
+ * down at once is more likely the checker's trouble than theirs, so their
+ * health is ignored and the service routes to all of them.
+ */
+static void decide_panic(const struct lbd_state *st, struct lbd_job *job)
+{
+	uint32_t total = 0, down = 0;
+	int thr = job->panic_thr >= 0 ? job->panic_thr : st->panic_default;
+
+	for (size_t i = 0; i < job->nrows; i++) {
+		const struct lbd_row *r = &job->rows[i];
+
+		if (r->admin != LBD_ADMIN_ACTIVE || !r->weight)
+			continue;
+		total++;
+		down += r->health_down;
+	}
+	job->panic_total = total;
+	job->panic_down = down;
+	job->panic_at = thr < 0 ? 100 : (uint32_t)thr;
+	job->panic = total && (uint64_t)down * 100 >
+			      (uint64_t)job->panic_at * total;
+}
+
 static int compute_job(const struct lbd_state *st, struct lbd_job *job,
 		       struct xlb_maglev_scratch *s)
 {
@@ -105,6 +130,7 @@ static int compute_job(const struct lbd_state *st, struct lbd_job *job,
 	int err;
 
 	job->usable = 0;
+	decide_panic(st, job);
 	bes = malloc((job->nrows ? job->nrows : 1) * sizeof(*bes));
 	if (!bes)
 		return -ENOMEM;
@@ -112,7 +138,7 @@ static int compute_job(const struct lbd_state *st, struct lbd_job *job,
 		struct lbd_row *r = &job->rows[i];
 
 		r->be.svc_id = job->svc_id;
-		r->be.state = lbd_row_state(r);
+		r->be.state = lbd_row_state(r, job->panic);
 		if (r->be.state != XLB_BE_ACTIVE || !r->weight)
 			continue;
 		bes[job->usable++] = (struct xlb_maglev_backend){

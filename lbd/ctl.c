@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * ctl.c - requests on `lbd-ctl`: STATUS (what is applied, counts, messages
- * rejected), SNAPSHOT_VIPS (every VIP with its readiness, for a subscriber
+ * rejected, what lbd makes of hcd, services in panic), SNAPSHOT_VIPS (every VIP with its readiness, for a subscriber
  * that joined late), SYNC (apply everything written so far, then the
  * applied revision).  Anything else is answered with an ERROR: a requester
  * is never left waiting for a reply that will not come.
@@ -27,7 +27,9 @@ static int status(struct lbd *l)
 {
 	const struct lbd_state *st = &l->st;
 	struct xlb_msg_status s = { .applied_revision = (__u64)l->applied_rev,
-				    .rejected = lbd_bus_rejected(l->bus) };
+				    .rejected = lbd_bus_rejected(l->bus),
+				    .hcd = lbd_bus_hcd_state(l->bus),
+				    .panic = (__u32)st->npanic };
 
 	for (uint32_t id = 1; id <= st->m.max_svc_id; id++) {
 		const struct lbd_svc *svc = &st->svc[id];
@@ -67,13 +69,16 @@ static int snapshot_vips(struct lbd *l)
 	return err;
 }
 
-/* Health waiting in the batch, then every revision logged so far. */
+/* Health waiting in the batch, then every revision logged so far; the
+ * database holds all of it when the reply goes. */
 static int sync_all(struct lbd *l)
 {
 	int err = lbd_health_flush(l);
 
 	if (!err)
 		err = lbd_catch_up(l);
+	if (!err)
+		err = lbd_health_persist(l);
 	if (err)
 		return err;
 	return xlb_msg_revision_encode(&l->bus->out, last_seq(l->bus),

@@ -2,24 +2,28 @@
 /*
  * desired.c - one service as the database wants it: its row, its backend
  * rows and, for each backend, the health hcd last reported for the check
- * that applies (the backend's, else the service's; none: up).
+ * that applies (the backend's, else the service's; none: up), taken from
+ * the health in memory (hmem.c), which backend_health follows.
+ *
+ * A service applied once keeps its rows (state.c, lbd_crow): a health
+ * pass rebuilds its job from them instead of reading the database.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "lbd.h"
 #include "xlb_errmsg.h"
 
 #define SVC_SQL \
-	"SELECT ring_size, hash, health_check FROM service " \
+	"SELECT ring_size, hash, health_check, panic_threshold FROM service " \
 	"WHERE vip = ?1 AND proto = ?2 AND port = ?3"
 #define ROWS_SQL \
 	"SELECT b.address, b.backend_port, b.weight, b.state, " \
-	"  (SELECT h.status FROM backend_health h WHERE h.address = b.address" \
-	"   AND h.backend_port = b.backend_port" \
-	"   AND h.health_check = coalesce(b.health_check, ?4)) " \
+	"  coalesce(b.health_check, ?4) " \
 	"FROM backend b WHERE b.vip = ?1 AND b.proto = ?2 AND b.port = ?3"
 #define KEYS_SQL "SELECT vip || ' ' || proto || ' ' || port FROM service"
 
@@ -137,21 +141,32 @@ static enum lbd_admin admin_of(const char *s)
 	return LBD_ADMIN_ACTIVE;
 }
 
-static void read_row(sqlite3_stmt *q, struct lbd_row *r)
+/* The row's health: its address parsed here only to look it up;
+ * validate.c still judges the spelling. */
+static bool row_down(const struct lbd_hmem *hm, const struct lbd_row *r)
+{
+	struct lbd_hkey k = { .port = r->be.port, .check = r->check };
+
+	if (!r->check || xlb_addr_parse(r->address, &k.addr, &k.family))
+		return false;
+	return lbd_hmem_down(hm, &k);
+}
+
+static void read_row(sqlite3_stmt *q, struct lbd_hmem *hm, struct lbd_row *r)
 {
 	const char *addr = (const char *)sqlite3_column_text(q, 0);
-	const char *health = (const char *)sqlite3_column_text(q, 4);
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->address, sizeof(r->address), "%s", addr ? addr : "");
 	r->be.port = (__u16)sqlite3_column_int(q, 1);
 	r->weight = (uint32_t)sqlite3_column_int64(q, 2);
 	r->admin = admin_of((const char *)sqlite3_column_text(q, 3));
-	r->health_down = health && !strcmp(health, "down");
+	r->check = lbd_hmem_check(hm, (const char *)sqlite3_column_text(q, 4));
+	r->health_down = row_down(hm, r);
 }
 
-static int read_rows(struct lbd_desired *d, struct lbd_job *job,
-		     const char *check)
+static int read_rows(struct lbd_desired *d, struct lbd_hmem *hm,
+		     struct lbd_job *job, const char *check)
 {
 	size_t cap = 0;
 	int rc;
@@ -170,7 +185,7 @@ static int read_rows(struct lbd_desired *d, struct lbd_job *job,
 			}
 			job->rows = r;
 		}
-		read_row(d->rows, &job->rows[job->nrows++]);
+		read_row(d->rows, hm, &job->rows[job->nrows++]);
 	}
 	if (rc != SQLITE_DONE)
 		return sql_err(d, d->rows);
@@ -178,7 +193,8 @@ static int read_rows(struct lbd_desired *d, struct lbd_job *job,
 	return 0;
 }
 
-int lbd_desired_read(struct lbd_desired *d, struct lbd_job *job)
+int lbd_desired_read(struct lbd_desired *d, struct lbd_hmem *hm,
+		     struct lbd_job *job)
 {
 	const char *hash, *check;
 	int rc, err = split_key(job);
@@ -199,9 +215,54 @@ int lbd_desired_read(struct lbd_desired *d, struct lbd_job *job)
 	hash = (const char *)sqlite3_column_text(d->svc, 1);
 	job->flags = hash && !strcmp(hash, "src") ? XLB_SVC_F_HASH_SRC : 0;
 	check = (const char *)sqlite3_column_text(d->svc, 2);
-	err = read_rows(d, job, check);
+	job->panic_thr = sqlite3_column_type(d->svc, 3) == SQLITE_NULL ? -1 :
+			 sqlite3_column_int(d->svc, 3);
+	err = read_rows(d, hm, job, check);
 	sqlite3_reset(d->svc);
 	return err;
+}
+
+static void job_key_text(const struct lbd_svc *s, struct lbd_job *job)
+{
+	char vip[XLB_ADDR_STRLEN];
+
+	xlb_addr_format(&s->key.addr, s->key.family, vip, sizeof(vip));
+	snprintf(job->text, sizeof(job->text), "%s %s %u", vip,
+		 xlb_proto_name(s->key.proto), ntohs(s->key.port));
+}
+
+int lbd_job_from_cache(const struct lbd_state *st, const struct lbd_hmem *hm,
+		       uint32_t svc_id, struct lbd_job *job)
+{
+	const struct lbd_svc *s = &st->svc[svc_id];
+
+	memset(job, 0, sizeof(*job));
+	job_key_text(s, job);
+	job->rows = calloc(s->nrows ? s->nrows : 1, sizeof(*job->rows));
+	if (!job->rows)
+		return -ENOMEM;
+	job->present = job->cached = true;
+	job->key = s->key;
+	job->svc_id = svc_id;
+	job->ring_size = s->want_ring;
+	job->flags = s->flags;
+	job->panic_thr = s->panic_thr;
+	job->nrows = s->nrows;
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct lbd_crow *c = &s->rows[i];
+		struct lbd_row *r = &job->rows[i];
+		struct lbd_hkey k = { .addr = c->be.addr, .port = c->be.port,
+				      .family = c->be.family,
+				      .check = c->check };
+
+		r->be = c->be;
+		r->weight = c->weight;
+		r->admin = (enum lbd_admin)c->admin;
+		r->check = c->check;
+		r->id = c->id;
+		r->health_down = c->check && lbd_hmem_down(hm, &k);
+	}
+	return 0;
 }
 
 void lbd_job_clear(struct lbd_job *job)

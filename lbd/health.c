@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * health.c - HEALTH from hcd: transitions gathered while they arrive in a
- * burst, written to backend_health in one transaction, then applied in one
- * pass over the services whose backend moved between down and not down.
+ * burst, taken into the health in memory (hmem.c), applied in one pass
+ * over the services whose backend moved between down and not down, and
+ * only then written to backend_health, with vip_state and service_panic,
+ * in one transaction LBD_PERSIST_MS later (or when lbd-ctl's SYNC or
+ * SIGTERM asks): the tables are switched and VIP readiness is published
+ * before any SQL is written, and the shell still sees what lbd applied
+ * a few milliseconds later.
  *
- * backend_health carries no revision triggers (it is runtime state, not
- * configuration), so the services to recompute come from the touched
- * backends themselves, through backend_by_address.  A backend row takes
- * the health of its own check, else its service's (desired.c): a report
- * reaches exactly the services whose rows use that check.
+ * The services to recompute come from the rows each service was last
+ * applied from (lbd_svc.rows): a row takes the health of its own check,
+ * else its service's, so a report reaches exactly the services whose rows
+ * use that check, and the pass reads nothing from the database.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,9 +27,6 @@
 /* After a failed write or pass, try again this much later. */
 #define RETRY_MS 1000
 
-#define OLD_SQL \
-	"SELECT status FROM backend_health WHERE address = ?1 " \
-	"AND backend_port = ?2 AND health_check = ?3"
 /* `since` moves only when the status does. */
 #define PUT_SQL \
 	"INSERT INTO backend_health (address, backend_port, health_check, " \
@@ -34,11 +35,8 @@
 	"status = excluded.status, reason = excluded.reason, " \
 	"latency_us = excluded.latency_us, since = CASE WHEN status = " \
 	"excluded.status THEN since ELSE excluded.since END"
-#define USERS_SQL \
-	"SELECT b.vip || ' ' || b.proto || ' ' || b.port FROM backend b " \
-	"JOIN service s ON s.vip = b.vip AND s.proto = b.proto " \
-	"AND s.port = b.port WHERE b.address = ?1 AND b.backend_port = ?2 " \
-	"AND coalesce(b.health_check, s.health_check) = ?3"
+/* However busy hcd is, the database is at most this much behind. */
+#define PERSIST_MAX_MS 500
 
 static void now_text(char *buf, size_t len)
 {
@@ -155,14 +153,6 @@ static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **q)
 	return 0;
 }
 
-static void bind_key(sqlite3_stmt *q, const char *addr,
-		     const struct xlb_health_tr *tr)
-{
-	sqlite3_bind_text(q, 1, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, tr->port);
-	sqlite3_bind_text(q, 3, tr->check, -1, SQLITE_STATIC);
-}
-
 static int sql_fail(sqlite3 *db, sqlite3_stmt *q)
 {
 	int err = xlb_errmsg_set(-EIO, "backend_health: %s",
@@ -172,29 +162,14 @@ static int sql_fail(sqlite3 *db, sqlite3_stmt *q)
 	return err;
 }
 
-/* 1 when the backend was down before this report, else 0. */
-static int was_down(sqlite3 *db, sqlite3_stmt *q, const char *addr,
-		    const struct xlb_health_tr *tr)
+static int put(sqlite3 *db, sqlite3_stmt *q, const struct lbd_htr *h)
 {
-	int rc, down = 0;
+	char addr[XLB_ADDR_STRLEN];
 
-	bind_key(q, addr, tr);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(q, 0);
-
-		down = s && !strcmp(s, "down");
-	} else if (rc != SQLITE_DONE) {
-		return sql_fail(db, q);
-	}
-	sqlite3_reset(q);
-	return down;
-}
-
-static int put(sqlite3 *db, sqlite3_stmt *q, const char *addr,
-	       const struct lbd_htr *h)
-{
-	bind_key(q, addr, &h->tr);
+	xlb_addr_format(&h->tr.addr, h->tr.family, addr, sizeof(addr));
+	sqlite3_bind_text(q, 1, addr, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 2, h->tr.port);
+	sqlite3_bind_text(q, 3, h->tr.check, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, h->tr.state == XLB_HEALTH_DOWN ? "down" : "up",
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, xlb_health_reason_name(h->tr.reason), -1,
@@ -207,130 +182,165 @@ static int put(sqlite3 *db, sqlite3_stmt *q, const char *addr,
 	return 0;
 }
 
-struct keys {
-	char **k;
-	size_t n, cap;
-};
+/* ---- into memory ------------------------------------------------------------ */
 
-static int keys_add(struct keys *ks, const char *text)
+static int hkey_cmp(const void *pa, const void *pb)
 {
-	if (ks->n == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 64;
-		char **k = realloc(ks->k, cap * sizeof(*k));
+	const struct lbd_hkey *a = pa, *b = pb;
+	int c;
 
-		if (!k)
+	if (a->check != b->check)
+		return a->check < b->check ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+	return c;
+}
+
+/* The reports queued for backend_health, which outlive the batch. */
+static int queue_done(struct lbd_health *h, const struct lbd_htr *tr,
+		      size_t n)
+{
+	if (h->ndone + n > h->capdone) {
+		size_t cap = h->capdone ? h->capdone : 256;
+		struct lbd_htr *d;
+
+		while (cap < h->ndone + n)
+			cap *= 2;
+		d = realloc(h->done, cap * sizeof(*d));
+		if (!d)
 			return -ENOMEM;
-		ks->k = k;
-		ks->cap = cap;
+		h->done = d;
+		h->capdone = cap;
 	}
-	ks->k[ks->n] = strdup(text);
-	return ks->k[ks->n] ? (ks->n++, 0) : -ENOMEM;
+	memcpy(h->done + h->ndone, tr, n * sizeof(*tr));
+	h->ndone += n;
+	return 0;
 }
 
-static void keys_free(char **k, size_t n)
+/* Takes tr[0..n-1] into memory; the keys that moved between down and
+ * not down into *moved (sorted), their count returned (or -errno). */
+static long take_in(struct lbd *l, const struct lbd_htr *tr, size_t n,
+		    struct lbd_hkey **moved)
 {
-	for (size_t i = 0; i < n; i++)
-		free(k[i]);
-	free(k);
+	struct lbd_hkey *mv = malloc((n ? n : 1) * sizeof(*mv));
+	size_t k = 0;
+
+	if (!mv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct lbd_hkey key = { .addr = tr[i].tr.addr,
+					.family = tr[i].tr.family,
+					.port = tr[i].tr.port };
+		bool down = tr[i].tr.state == XLB_HEALTH_DOWN;
+		int was;
+
+		key.check = lbd_hmem_check(&l->health, tr[i].tr.check);
+		was = key.check ? lbd_hmem_set(&l->health, &key, down) : -ENOMEM;
+		if (was < 0) {
+			free(mv);
+			return xlb_errmsg_set(was, "health: out of memory");
+		}
+		if (was != down)
+			mv[k++] = key;
+	}
+	qsort(mv, k, sizeof(*mv), hkey_cmp);
+	*moved = mv;
+	return (long)k;
 }
 
-/* The services whose rows of (backend, check) take this report. */
-static int users(sqlite3 *db, sqlite3_stmt *q, const char *addr,
-		 const struct xlb_health_tr *tr, struct keys *ks)
+/* The live services with a row on a moved (backend, check). */
+static int users(const struct lbd_state *st, const struct lbd_hkey *mv,
+		 size_t nmv, uint32_t **ids, size_t *n)
 {
-	int rc = SQLITE_DONE, err = 0;
+	uint32_t *out = NULL;
+	size_t cnt = 0, cap = 0;
 
-	bind_key(q, addr, tr);
-	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		err = keys_add(ks, (const char *)sqlite3_column_text(q, 0));
-	if (!err && rc != SQLITE_DONE)
-		return sql_fail(db, q);
-	sqlite3_reset(q);
-	return err;
+	for (uint32_t id = 1; id <= st->m.max_svc_id; id++) {
+		const struct lbd_svc *s = &st->svc[id];
+
+		if (!s->live)
+			continue;
+		for (size_t i = 0; i < s->nrows; i++) {
+			const struct lbd_crow *r = &s->rows[i];
+			struct lbd_hkey k = { .addr = r->be.addr,
+					      .family = r->be.family,
+					      .port = r->be.port,
+					      .check = r->check };
+
+			if (!r->check ||
+			    !bsearch(&k, mv, nmv, sizeof(*mv), hkey_cmp))
+				continue;
+			if (cnt == cap) {
+				uint32_t *o;
+
+				cap = cap ? cap * 2 : 256;
+				o = realloc(out, cap * sizeof(*o));
+				if (!o) {
+					free(out);
+					return -ENOMEM;
+				}
+				out = o;
+			}
+			out[cnt++] = id;
+			break;
+		}
+	}
+	*ids = out;
+	*n = cnt;
+	return 0;
 }
 
-static int write_one(struct lbd_health *h, sqlite3 *db,
-		     const struct lbd_htr *tr, struct keys *ks, size_t *moved)
+/* ---- applied ------------------------------------------------------------------ */
+
+static void persist_soon(struct lbd_health *h)
 {
-	char addr[XLB_ADDR_STRLEN];
-	int down;
-
-	xlb_addr_format(&tr->tr.addr, tr->tr.family, addr, sizeof(addr));
-	down = was_down(db, h->old, addr, &tr->tr);
-	if (down < 0)
-		return down;
-	if (put(db, h->put, addr, tr))
-		return -EIO;
-	if (down == (tr->tr.state == XLB_HEALTH_DOWN))
-		return 0;
-	(*moved)++;
-	return users(db, h->users, addr, &tr->tr, ks);
-}
-
-/* One transaction: every report written, the services to apply listed. */
-static int write_all(struct lbd_health *h, sqlite3 *db, size_t n,
-		     struct keys *ks, size_t *moved)
-{
-	int err = prep(db, OLD_SQL, &h->old);
-
-	if (!err)
-		err = prep(db, PUT_SQL, &h->put);
-	if (!err)
-		err = prep(db, USERS_SQL, &h->users);
-	if (!err)
-		err = xlb_db_exec(db, "BEGIN IMMEDIATE");
-	if (err)
-		return err;
-	for (size_t i = 0; i < n && !err; i++)
-		err = write_one(h, db, &h->tr[i], ks, moved);
-	if (!err)
-		err = xlb_db_exec(db, "COMMIT");
-	if (err && !sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+	if (!h->persist_at)
+		h->persist_at = lbd_now_ms() + LBD_PERSIST_MS;
 }
 
 /* One pass over the services listed; kept for a retry when it fails. */
-static int apply(struct lbd *l, char **keys, size_t n, size_t reports,
-		 unsigned int frames, size_t moved, double write_ms)
+static int apply(struct lbd *l, uint32_t *ids, size_t n, size_t reports,
+		 unsigned int frames, size_t moved, double take_ms)
 {
 	struct lbd_health *h = &l->bus->hb;
 	struct lbd_pass_stats ps;
-	int err;
+	int err = lbd_reconcile_cached(l, ids, n, &ps);
 
-	n = lbd_keys_unique(keys, n);
-	err = lbd_reconcile_keys(l, keys, n, l->applied_rev, &ps);
 	if (err) {
-		h->retry = keys;
+		h->retry = ids;
 		h->nretry = n;
 		h->retry_at = lbd_now_ms() + RETRY_MS;
 		return err;
 	}
 	lbd_log(LBD_INFO, "health pass: %zu reports in %u messages, %zu "
 		"backends moved, %zu services, %llu map writes, %.1f ms, %zu "
-		"tables built (written to backend_health in %.1f ms before)",
-		reports, frames, moved, ps.services,
-		(unsigned long long)ps.writes, ps.ms, ps.tables, write_ms);
-	keys_free(keys, n);
+		"tables built (taken in %.1f ms before)", reports, frames,
+		moved, ps.services, (unsigned long long)ps.writes, ps.ms,
+		ps.tables, take_ms);
+	free(ids);
 	return 0;
 }
 
 int lbd_health_flush(struct lbd *l)
 {
 	struct lbd_health *h = &l->bus->hb;
-	struct keys ks = { 0 };
-	size_t n, moved = 0;
+	struct lbd_hkey *mv = NULL;
 	unsigned int frames = h->frames;
+	uint32_t *ids = NULL;
+	size_t n, nids = 0;
 	double t0;
+	long moved;
 	int err;
 
-	if (h->nretry) { /* written before: only the pass is missing */
-		char **keys = h->retry;
-
+	if (h->nretry) { /* taken before: only the pass is missing */
+		ids = h->retry;
 		n = h->nretry;
 		h->retry = NULL;
 		h->nretry = 0;
-		err = apply(l, keys, n, 0, 0, 0, 0);
+		err = apply(l, ids, n, 0, 0, 0, 0);
 		if (err)
 			return err;
 	}
@@ -338,29 +348,89 @@ int lbd_health_flush(struct lbd *l)
 		return 0;
 	t0 = lbd_now_ms();
 	n = last_words(h->tr, h->n);
-	err = write_all(h, l->db, n, &ks, &moved);
-	if (err) { /* the batch stays; later reports join it */
-		h->n = n;
-		h->last_ms = h->first_ms = lbd_now_ms() + RETRY_MS;
-		keys_free(ks.k, ks.n);
-		return err;
-	}
+	moved = take_in(l, h->tr, n, &mv);
+	if (moved < 0)
+		return (int)moved; /* the batch stays */
+	err = queue_done(h, h->tr, n);
 	h->n = 0;
 	h->frames = 0;
-	if (!ks.n) {
-		lbd_log(LBD_DEBUG, "health: %zu reports, no backend moved", n);
-		free(ks.k);
+	persist_soon(h);
+	if (err)
+		lbd_log(LBD_ERR, "health: out of memory: %zu reports will not "
+			"reach backend_health", n);
+	err = moved ? users(&l->st, mv, (size_t)moved, &ids, &nids) : 0;
+	free(mv);
+	if (err)
+		return xlb_errmsg_set(err, "health: out of memory");
+	if (!nids) {
+		lbd_log(LBD_DEBUG, "health: %zu reports, %ld moved, no service "
+			"changes", n, moved);
+		free(ids);
 		return 0;
 	}
-	return apply(l, ks.k, ks.n, n, frames, moved, lbd_now_ms() - t0);
+	return apply(l, ids, nids, n, frames, (size_t)moved,
+		     lbd_now_ms() - t0);
+}
+
+/* ---- then written -------------------------------------------------------------- */
+
+static int persist_all(struct lbd *l, struct lbd_health *h)
+{
+	int err = prep(l->db, PUT_SQL, &h->put);
+
+	if (!err)
+		err = xlb_db_exec(l->db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	for (size_t i = 0; i < h->ndone && !err; i++)
+		err = put(l->db, h->put, &h->done[i]);
+	if (!err)
+		err = lbd_record_runtime(l->db, &l->st);
+	if (!err)
+		err = xlb_db_exec(l->db, "COMMIT");
+	if (err && !sqlite3_get_autocommit(l->db)) {
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		lbd_record_forget(&l->st);
+	}
+	return err;
+}
+
+int lbd_health_persist(struct lbd *l)
+{
+	struct lbd_health *h = l->bus ? &l->bus->hb : NULL;
+	double t0 = lbd_now_ms();
+	size_t n;
+	int err;
+
+	if (!h || !h->persist_at)
+		return 0;
+	n = h->ndone;
+	err = persist_all(l, h);
+	if (err) {
+		h->persist_at = lbd_now_ms() + RETRY_MS;
+		return err;
+	}
+	h->ndone = 0;
+	h->persist_at = 0;
+	lbd_log(LBD_INFO, "backend_health: %zu reports written in %.1f ms "
+		"(with vip_state, service_panic)", n, lbd_now_ms() - t0);
+	return 0;
+}
+
+bool lbd_health_persist_due(const struct lbd_health *h, double now)
+{
+	if (!h->persist_at || now < h->persist_at)
+		return false;
+	/* A batch about to be applied goes first, unless the database has
+	 * been waiting too long already. */
+	return !h->n || now >= h->persist_at + PERSIST_MAX_MS;
 }
 
 void lbd_health_free(struct lbd_health *h)
 {
-	sqlite3_finalize(h->old);
 	sqlite3_finalize(h->put);
-	sqlite3_finalize(h->users);
-	keys_free(h->retry, h->nretry);
+	free(h->retry);
 	free(h->tr);
+	free(h->done);
 	memset(h, 0, sizeof(*h));
 }

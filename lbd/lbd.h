@@ -19,6 +19,11 @@
  * loop.c watches the database for commits and the message sockets
  * (bus.c: lbd-ctl requests, VIP_READY and REVISION out; health.c: HEALTH
  * from hcd) in one poll loop and drives the passes.
+ *
+ * Health lives in memory (hmem.c), and each service keeps the rows it was
+ * last applied from, so a HEALTH batch is applied without reading the
+ * database: the tables switched and VIP readiness published first, the
+ * reports, vip_state and service_panic written right after (health.c).
  */
 #ifndef LBD_H
 #define LBD_H
@@ -63,6 +68,34 @@ int lbd_keymap_put(struct lbd_keymap *km, const struct xlb_vip_key *k,
 		   uint32_t val);
 void lbd_keymap_del(struct lbd_keymap *km, const struct xlb_vip_key *k);
 
+/* ---- hmem.c: health as last heard, in memory ---------------------------- */
+/* A check is named by a small id (0: none); port is backend_port as in the
+ * schema (host order, 0: the service's port). */
+struct lbd_hkey {
+	union xlb_addr addr;
+	uint32_t check;
+	uint16_t port;
+	uint8_t family;
+};
+
+struct lbd_hmem {
+	char (*names)[XLB_MSG_CHECK_MAX + 1]; /* check id - 1 -> name */
+	uint32_t nnames;
+	uint32_t *name_slots;  /* hash of names: id, 0 empty */
+	size_t name_cap;
+	struct lbd_hent *ents; /* hash of lbd_hkey -> down */
+	size_t cap, used;
+};
+void lbd_hmem_free(struct lbd_hmem *h);
+/* The id of a check name, added when new; 0 for NULL, "" or no memory. */
+uint32_t lbd_hmem_check(struct lbd_hmem *h, const char *name);
+/* 1 when k was last heard down; 0 up or never heard (as no row). */
+int lbd_hmem_down(const struct lbd_hmem *h, const struct lbd_hkey *k);
+/* Sets k; returns what it was (0/1) or a negative errno. */
+int lbd_hmem_set(struct lbd_hmem *h, const struct lbd_hkey *k, bool down);
+/* Everything backend_health holds. */
+int lbd_hmem_load(struct lbd_hmem *h, sqlite3 *db);
+
 /* ---- ids.c: entry / service id allocation ------------------------------ */
 /*
  * The connection table trusts a (backend id, service id) pair while the
@@ -94,6 +127,17 @@ uint32_t lbd_ids_alloc(struct lbd_ids *p, time_t now);
 int lbd_ids_release(struct lbd_ids *p, uint32_t id, time_t now);
 
 /* ---- state.c: what the maps hold, as lbd knows it ---------------------- */
+enum lbd_admin { LBD_ADMIN_ACTIVE, LBD_ADMIN_DRAIN, LBD_ADMIN_MAINT };
+
+/* A backend row as last applied: what a health pass recomputes from. */
+struct lbd_crow {
+	struct xlb_backend be; /* addr, family, port */
+	uint32_t weight;
+	uint32_t id;           /* entry id */
+	uint32_t check;        /* hmem check id of the row, 0: none */
+	uint8_t admin;         /* enum lbd_admin */
+};
+
 struct lbd_svc {
 	struct xlb_vip_key key;
 	uint32_t flags;       /* XLB_SVC_F_* in force */
@@ -106,6 +150,15 @@ struct lbd_svc {
 	uint32_t vip;         /* index into lbd_state.vips */
 	bool live;            /* in xlb_services */
 	bool ready;           /* has a usable backend */
+	/* The desired state last applied (NULL rows: none applied yet). */
+	struct lbd_crow *rows;
+	size_t nrows;
+	uint32_t want_ring;   /* ring_size of the service row */
+	int panic_thr;        /* the row's panic_threshold, -1: node's */
+	/* Panic: too many active backends down, health ignored. */
+	bool panic;
+	bool panic_recorded;  /* what service_panic holds */
+	uint32_t panic_down, panic_total, panic_at; /* counts, threshold */
 };
 
 struct lbd_vip {
@@ -114,8 +167,8 @@ struct lbd_vip {
 	uint32_t nsvc;   /* live services on this address */
 	uint32_t nready; /* ... of which ready */
 	bool marker;     /* marker in xlb_services */
-	int recorded;    /* readiness in vip_state: -1 unknown, 0, 1 */
-	bool changed;    /* readiness changed in this pass */
+	int recorded;    /* readiness in vip_state: -1 unknown, 0, 1, -2 gone */
+	int published;   /* ... last published in VIP_READY, the same values */
 };
 
 struct lbd_state {
@@ -133,6 +186,11 @@ struct lbd_state {
 	size_t nstale;
 	uint64_t writes;          /* map writes since start */
 	bool dry;                 /* a check: count writes, make none */
+	int panic_default;        /* node.panic_threshold */
+	size_t npanic;            /* live services in panic */
+	struct xlb_vip_key *panic_gone; /* removed while in service_panic */
+	size_t npanic_gone;
+	bool panic_synced;        /* service_panic rewritten since start */
 };
 
 /* Reads what the maps hold; the tables in force are read on pool. */
@@ -152,6 +210,7 @@ struct lbd_node {
 	enum xlb_xdp_mode mode;
 	struct xlb_sizes sizes;
 	struct xlb_config cfg;
+	int panic;           /* panic_threshold, percent */
 	char bad_field[16];  /* on -EINVAL: the field at fault */
 	char bad_value[64];  /* ... and its value */
 };
@@ -160,14 +219,13 @@ struct lbd_node {
 int lbd_node_read(sqlite3 *db, struct lbd_node *n);
 
 /* ---- desired.c / validate.c: one service as the database wants it ------- */
-enum lbd_admin { LBD_ADMIN_ACTIVE, LBD_ADMIN_DRAIN, LBD_ADMIN_MAINT };
-
 struct lbd_row {
 	char address[XLB_ADDR_STRLEN + 2];
 	struct xlb_backend be; /* addr, family, port (svc_id, state later) */
 	uint32_t weight;
 	enum lbd_admin admin;
 	bool health_down;
+	uint32_t check;        /* hmem id of the row's check, 0: none */
 	uint32_t id;           /* entry id (existing or newly allocated) */
 	bool fresh;            /* id allocated in this pass */
 };
@@ -195,7 +253,9 @@ struct lbd_job {
 	struct xlb_vip_key key;
 	bool present;             /* the service row exists */
 	bool rejected;            /* a check failed: keep what is applied */
+	bool cached;              /* rows from the service's last apply */
 	uint32_t ring_size, flags;
+	int panic_thr;            /* the row's panic_threshold, -1: node's */
 	struct lbd_row *rows;
 	size_t nrows;
 	uint32_t svc_id;          /* 0 until given one */
@@ -206,6 +266,8 @@ struct lbd_job {
 	uint64_t input;           /* of the usable rows and M, 0: none usable */
 	bool built;               /* a table was built (input not in force) */
 	size_t usable;
+	bool panic;               /* health ignored: too many down */
+	uint32_t panic_down, panic_total, panic_at;
 	int err;
 };
 
@@ -214,8 +276,13 @@ int lbd_desired_open(sqlite3 *db, struct lbd_desired **out);
 void lbd_desired_close(struct lbd_desired *d);
 /* Every service key in the database, canonical or not ("vip proto port"). */
 int lbd_desired_keys(struct lbd_desired *d, char ***keys, size_t *n);
-/* Fills job from the rows of job->text; job->present says if it exists. */
-int lbd_desired_read(struct lbd_desired *d, struct lbd_job *job);
+/* Fills job from the rows of job->text; job->present says if it exists.
+ * Health comes from hm (check names are added to it). */
+int lbd_desired_read(struct lbd_desired *d, struct lbd_hmem *hm,
+		     struct lbd_job *job);
+/* Fills job from what svc_id was last applied from, health from hm. */
+int lbd_job_from_cache(const struct lbd_state *st, const struct lbd_hmem *hm,
+		       uint32_t svc_id, struct lbd_job *job);
 void lbd_job_clear(struct lbd_job *job);
 
 /* Checks job; on failure records rejects and sets job->rejected. */
@@ -233,7 +300,7 @@ void lbd_pool_run(struct lbd_pool *p, lbd_pool_fn fn, void *arg, size_t n,
 		  size_t parallel_min);
 
 /* ---- compute.c: entry states and Maglev tables -------------------------- */
-uint8_t lbd_row_state(const struct lbd_row *r);
+uint8_t lbd_row_state(const struct lbd_row *r, bool panic);
 /* Computes every job (in parallel when there are many); job->err per job. */
 void lbd_compute(struct lbd_pool *p, const struct lbd_state *st,
 		 struct lbd_job *jobs, size_t n);
@@ -255,17 +322,25 @@ int lbd_apply_sweep(struct lbd_state *st, time_t now);
 /* ---- record.c: runtime tables, in one transaction ----------------------- */
 int lbd_record(sqlite3 *db, struct lbd_state *st, int64_t rev,
 	       const struct lbd_rejects *rj);
+/* vip_state and service_panic where they differ from the maps, inside the
+ * caller's transaction. */
+int lbd_record_runtime(sqlite3 *db, struct lbd_state *st);
+/* After a failed transaction: what the tables hold is unknown again. */
+void lbd_record_forget(struct lbd_state *st);
+/* A service removed while service_panic lists it: its row goes next. */
+int lbd_panic_gone(struct lbd_state *st, const struct xlb_vip_key *key);
 struct lbd;
 /*
- * Called after every recorded pass with the VIPs whose readiness changed
- * (vip->changed) and the applied revision: logs them and, when lbd has
- * its sockets (bus.c), publishes VIP_READY (that delta) and REVISION.
+ * Called after every applied pass: logs the VIPs whose readiness differs
+ * from what was last published and, when lbd has its sockets (bus.c),
+ * publishes VIP_READY (that delta) and REVISION.
  */
 void lbd_publish(struct lbd *l, int64_t rev);
 
 /* ---- reconcile.c: one pass ---------------------------------------------- */
 struct lbd {
 	sqlite3 *db;
+	struct lbd_hmem health;  /* as last heard from hcd */
 	struct xlb_dp *dp;       /* loaded and pinned, or NULL in a check */
 	struct xlb_dpmaps pinned; /* a check's maps, opened from the pins */
 	struct lbd_state st;
@@ -278,6 +353,7 @@ struct lbd {
 	const char *rundir;       /* NULL: XLB_BUS_RUNDIR */
 	double bus_retry_at;      /* next attempt, monotonic ms */
 	int bus_err;              /* last failure, logged once */
+	int hcd_quiet_ms;         /* silence before "hcd silent" */
 };
 
 struct lbd_pass_stats {
@@ -295,18 +371,26 @@ size_t lbd_keys_unique(char **keys, size_t n);
 /* Reconciles the services named by keys ("vip proto port"). */
 int lbd_reconcile_keys(struct lbd *l, char **keys, size_t n, int64_t rev,
 		       struct lbd_pass_stats *ps);
+/* Recomputes services ids[0..n-1] from the rows they were last applied
+ * from and the health in memory; applies and publishes, records nothing
+ * (health.c does, after). */
+int lbd_reconcile_cached(struct lbd *l, const uint32_t *ids, size_t n,
+			 struct lbd_pass_stats *ps);
 
-/* ---- health.c: HEALTH from hcd into backend_health and the maps ------- */
+/* ---- health.c: HEALTH from hcd into the maps, then backend_health ------ */
 /*
  * Transitions are gathered until HEALTH_QUIET_MS pass without a new one
- * (at most HEALTH_MAX_MS after the first), then written in one transaction
- * and applied in one pass over exactly the services whose backend changed
- * between down and not down.  Nothing else ever changes health: a silent
- * hcd leaves the last known state in force, a restarted lbd starts from
- * what backend_health holds.
+ * (at most HEALTH_MAX_MS after the first), then taken into memory and
+ * applied in one pass over exactly the services whose backend changed
+ * between down and not down; the reports (and vip_state, service_panic)
+ * are written to the database LBD_PERSIST_MS later in one transaction,
+ * with whatever came meanwhile.  Nothing else ever changes health: a
+ * silent or restarted hcd leaves the last known state in force, a
+ * restarted lbd starts from what backend_health holds.
  */
 #define LBD_HEALTH_QUIET_MS 5
 #define LBD_HEALTH_MAX_MS   50
+#define LBD_PERSIST_MS      20
 
 struct lbd_htr {
 	struct xlb_health_tr tr;
@@ -319,18 +403,26 @@ struct lbd_health {
 	size_t n, cap;
 	unsigned int frames;     /* HEALTH messages in the batch */
 	double first_ms, last_ms;
-	char **retry;            /* services written but not yet applied */
+	uint32_t *retry;         /* services taken but not yet applied */
 	size_t nretry;
 	double retry_at;
-	sqlite3_stmt *old, *put, *users; /* prepared on first use */
+	struct lbd_htr *done;    /* applied, not yet in backend_health */
+	size_t ndone, capdone;
+	double persist_at;       /* when to write them, 0: nothing waits */
+	sqlite3_stmt *put;       /* prepared on first use */
 };
 
 /* Takes a decoded HEALTH batch (delta or snapshot) into the batch. */
 int lbd_health_take(struct lbd_health *h, const struct xlb_msg *msg);
 /* When the batch is due (monotonic ms), 0 when nothing waits. */
 double lbd_health_due(const struct lbd_health *h);
-/* Writes and applies the batch now; on failure it is kept for a retry. */
+/* Applies the batch now; on failure it is kept for a retry. */
 int lbd_health_flush(struct lbd *l);
+/* Writes what was applied to backend_health (and vip_state,
+ * service_panic) now; on failure it is kept for a retry. */
+int lbd_health_persist(struct lbd *l);
+/* Whether it is time to (a batch waiting to be applied goes first). */
+bool lbd_health_persist_due(const struct lbd_health *h, double now);
 void lbd_health_free(struct lbd_health *h);
 
 /* ---- bus.c: the sockets --------------------------------------------------- */
@@ -353,6 +445,7 @@ struct lbd_bus {
 	bool snap_again;         /* lost more while one was in flight */
 	double heard_ms;         /* last HEALTH from hcd, 0: never */
 	bool silent;             /* "hcd silent" logged */
+	bool restarted;          /* hcd restarted and has reported nothing */
 	double log_window;       /* rate limit of reject lines */
 	unsigned int log_lines;
 	uint64_t log_dropped;
@@ -373,6 +466,8 @@ void lbd_bus_work(struct lbd *l);
 double lbd_bus_due(const struct lbd_bus *b);
 /* Messages rejected since start (STATUS, the status line). */
 uint64_t lbd_bus_rejected(const struct lbd_bus *b);
+/* What lbd makes of hcd (STATUS, the status line). */
+enum xlb_hcd_state lbd_bus_hcd_state(const struct lbd_bus *b);
 /* ctl.c: answers every request waiting on lbd-ctl. */
 void lbd_ctl_serve(struct lbd *l);
 /* Logs a rejected frame, at most a few lines a second. */

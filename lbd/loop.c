@@ -16,6 +16,7 @@
 #include "lbd.h"
 #include "xlb_db.h"
 #include "xlb_errmsg.h"
+#include "xlb_notify.h"
 
 /* After a failed pass, try again this much later (not at every poll). */
 #define RETRY_MS 1000
@@ -110,11 +111,20 @@ void lbd_log_status(const struct lbd *l)
 		vips += st->vips[i].nsvc > 0;
 		ready += st->vips[i].nready > 0;
 	}
+	static const char *const hcd[XLB_HCD_MAX] = {
+		[XLB_HCD_UNHEARD] = "not heard yet",
+		[XLB_HCD_LIVE] = "live",
+		[XLB_HCD_SILENT] = "silent (last known health kept)",
+		[XLB_HCD_RESTARTED] = "restarted (last known health kept)",
+	};
+
 	lbd_log(LBD_INFO, "status: revision %lld, %zu services, %zu backend "
 		"entries, %zu VIPs (%zu ready), %llu map writes since start, "
-		"%llu messages rejected", (long long)l->applied_rev, svcs,
-		entries, vips, ready, (unsigned long long)st->writes,
-		(unsigned long long)(l->bus ? lbd_bus_rejected(l->bus) : 0));
+		"%llu messages rejected, %zu services in panic, hcd %s",
+		(long long)l->applied_rev, svcs, entries, vips, ready,
+		(unsigned long long)st->writes,
+		(unsigned long long)(l->bus ? lbd_bus_rejected(l->bus) : 0),
+		st->npanic, hcd[l->bus ? lbd_bus_hcd_state(l->bus) : 0]);
 }
 
 /* Whether the database moved (or a failed pass is due again): then
@@ -133,26 +143,41 @@ static void poll_db(struct lbd *l, int64_t *seen, double *retry_at)
 		lbd_log(LBD_ERR, "%s (retrying)", xlb_errmsg());
 }
 
-/* Until the next database poll or the bus's next deadline. */
-static int wait_ms(const struct lbd *l, double next_db)
+/* Until the next database poll, the bus's or the watchdog's deadline. */
+static int wait_ms(const struct lbd *l, double next_db, double ping_at)
 {
 	double now = lbd_now_ms(), until = next_db, due;
 
 	due = l->bus ? lbd_bus_due(l->bus) : 0;
 	if (due && due < until)
 		until = due;
+	if (ping_at && ping_at < until)
+		until = ping_at;
 	return until > now ? (int)(until - now) + 1 : 0;
+}
+
+/* WATCHDOG=1 every xlb_notify_watchdog_ms(): the loop turns. */
+static void watchdog(double *ping_at)
+{
+	unsigned long every = xlb_notify_watchdog_ms();
+
+	if (!every || lbd_now_ms() < *ping_at)
+		return;
+	if (xlb_notify("WATCHDOG=1"))
+		lbd_log(LBD_WARN, "systemd: %s", xlb_errmsg());
+	*ping_at = lbd_now_ms() + (double)every;
 }
 
 int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 {
 	int64_t seen = -1;
-	double retry_at = 0, next_db = 0;
+	double retry_at = 0, next_db = 0, ping_at = 0;
 	struct pollfd fds[3];
 
 	while (!sig->stop) {
 		int n;
 
+		watchdog(&ping_at);
 		if (lbd_now_ms() >= next_db) {
 			poll_db(l, &seen, &retry_at);
 			next_db = lbd_now_ms() + LBD_POLL_MS;
@@ -164,7 +189,7 @@ int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 		lbd_bus_ensure(l);
 		n = l->bus ? lbd_bus_pollfds(l->bus, fds) : 0;
 		/* A signal cuts the wait short: the loop checks. */
-		if (poll(fds, (nfds_t)n, wait_ms(l, next_db)) < 0 &&
+		if (poll(fds, (nfds_t)n, wait_ms(l, next_db, ping_at)) < 0 &&
 		    errno != EINTR) {
 			lbd_log(LBD_ERR, "poll: %s", strerror(errno));
 			return 1;

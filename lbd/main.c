@@ -5,10 +5,12 @@
  * database until SIGTERM/SIGINT (SIGUSR1 logs a status line).  Leaving
  * never detaches: the datapath goes on forwarding with the state last
  * applied.  Following, it also hears hcd and answers on its sockets in
- * the runtime folder (bus.c).
+ * the runtime folder (bus.c), and tells systemd (lib/xlb_notify.h): READY=1
+ * after the first pass, WATCHDOG=1 from the loop, STOPPING=1 on SIGTERM,
+ * after the health it applied is written to the database.
  *
  *   lbd --db FILE [--pin-dir DIR] [--rundir DIR] [--no-attach]
- *       [--once | --check] [-v]
+ *       [--hcd-quiet MS] [--once | --check] [-v]
  *   lbd detach --db FILE [--pin-dir DIR]
  */
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "lbd.h"
 #include "xlb_db.h"
 #include "xlb_errmsg.h"
+#include "xlb_notify.h"
 
 struct options {
 	const char *db;
@@ -32,6 +35,7 @@ struct options {
 	bool check;
 	bool detach;
 	int verbose;
+	int hcd_quiet_ms;
 };
 
 static struct lbd_signals signals;
@@ -56,7 +60,11 @@ static void usage(FILE *f)
 		"if not\n"
 		"  --no-attach  keep the maps up to date, attach nothing\n"
 		"  --rundir     the sockets' folder (default " XLB_BUS_RUNDIR
-		")\n");
+		")\n"
+		"  --hcd-quiet  ms without a message from hcd before lbd "
+		"says it is silent\n"
+		"               (default 10000); the last known health "
+		"stays either way\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -65,6 +73,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "db", required_argument, NULL, 'd' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "rundir", required_argument, NULL, 'r' },
+		{ "hcd-quiet", required_argument, NULL, 'q' },
 		{ "no-attach", no_argument, NULL, 'n' },
 		{ "once", no_argument, NULL, '1' },
 		{ "check", no_argument, NULL, 'c' },
@@ -84,6 +93,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'd': o->db = optarg; break;
 		case 'p': o->pin_dir = optarg; break;
 		case 'r': o->rundir = optarg; break;
+		case 'q': o->hcd_quiet_ms = atoi(optarg);
+			if (o->hcd_quiet_ms <= 0) {
+				fprintf(stderr, "lbd: --hcd-quiet \"%s\" is not "
+					"a number of ms above 0\n", optarg);
+				return -1;
+			}
+			break;
 		case 'n': o->no_attach = true; break;
 		case '1': o->once = true; break;
 		case 'c': o->check = true; break;
@@ -158,6 +174,9 @@ static int open_state(struct lbd *l, const struct options *o)
 		return 1;
 	if (lbd_desired_open(l->db, &l->desired))
 		return fail("database");
+	/* The health last applied: a restart changes nothing hcd did not. */
+	if (lbd_hmem_load(&l->health, l->db))
+		return fail("backend_health");
 	return 0;
 }
 
@@ -186,12 +205,29 @@ static int first_pass(struct lbd *l, const struct options *o)
 static void close_state(struct lbd *l)
 {
 	lbd_bus_close(l->bus);
+	lbd_hmem_free(&l->health);
 	lbd_pool_free(l->pool);
 	lbd_desired_close(l->desired);
 	lbd_state_free(&l->st);
 	xlb_dpmaps_close(&l->pinned); /* only the check's are owned */
 	xlb_dp_close(l->dp); /* pins and links stay: forwarding goes on */
 	xlb_db_close(l->db);
+}
+
+static void notify(const char *state)
+{
+	if (xlb_notify(state))
+		lbd_log(LBD_WARN, "systemd: %s", xlb_errmsg());
+}
+
+/* Health heard but not yet applied or written goes in before leaving: a
+ * restart then starts from it. */
+static void finish_health(struct lbd *l)
+{
+	if (!l->bus)
+		return;
+	if (lbd_health_flush(l) || lbd_health_persist(l))
+		lbd_log(LBD_ERR, "health at exit: %s", xlb_errmsg());
 }
 
 static void handle_signals(void)
@@ -238,13 +274,17 @@ int main(int argc, char **argv)
 	/* Before the first pass, which publishes every VIP's readiness. */
 	l.want_bus = !o.once && !o.check;
 	l.rundir = o.rundir;
+	l.hcd_quiet_ms = o.hcd_quiet_ms;
 	lbd_bus_ensure(&l);
 	rc = open_state(&l, &o);
 	if (!rc)
 		rc = first_pass(&l, &o);
 	if (!rc && !o.once && !o.check) {
 		lbd_log(LBD_INFO, "following %s", o.db);
+		notify("READY=1");
 		rc = lbd_loop(&l, &signals);
+		notify("STOPPING=1");
+		finish_health(&l);
 		lbd_log(LBD_INFO, "stopping; the datapath keeps forwarding");
 	}
 	close_state(&l);

@@ -16,7 +16,8 @@
 
 #define NODE_SQL \
 	"SELECT interface, xdp_mode, next_hop_mac, src4, src6, mtu, ttl, " \
-	"echo_reply, max_services, max_backends, max_flows FROM node WHERE id = 1"
+	"echo_reply, max_services, max_backends, max_flows, panic_threshold " \
+	"FROM node WHERE id = 1"
 
 /* The interface's MAC is the source of every frame the program sends. */
 static void read_if_mac(const char *ifname, __u8 mac[6])
@@ -122,6 +123,7 @@ static int read_row(sqlite3_stmt *q, struct lbd_node *n)
 	n->sizes.services = (__u32)sqlite3_column_int64(q, 8);
 	n->sizes.backends = (__u32)sqlite3_column_int64(q, 9);
 	n->sizes.conntrack = (__u32)sqlite3_column_int64(q, 10);
+	n->panic = sqlite3_column_int(q, 11);
 	read_if_mac(n->ifname, n->cfg.src_mac);
 	return read_sources(q, n);
 }

@@ -105,7 +105,7 @@ static void resolve_gone(const struct lbd_state *st, struct lbd_job *job)
 static int prepare(struct lbd *l, struct lbd_job *job, struct lbd_rejects *rj,
 		   time_t now)
 {
-	int err = lbd_desired_read(l->desired, job);
+	int err = lbd_desired_read(l->desired, &l->health, job);
 
 	if (err)
 		return err;
@@ -119,12 +119,42 @@ static int prepare(struct lbd *l, struct lbd_job *job, struct lbd_rejects *rj,
 	return err;
 }
 
+/* Computes and applies jobs read in t1 - t0 ms; adds the Maglev tables
+ * built to *built. */
+static int run_jobs(struct lbd *l, struct lbd_job *jobs, size_t n,
+		    time_t now, size_t *built, double t0, double t1)
+{
+	double t2;
+	int err = 0;
+
+	lbd_compute(l->pool, &l->st, jobs, n);
+	for (size_t i = 0; i < n; i++)
+		*built += jobs[i].built;
+	for (size_t i = 0; i < n && !err; i++)
+		if (jobs[i].err)
+			err = xlb_errmsg_set(jobs[i].err, "service %s: table "
+					     "not built", jobs[i].text);
+	t2 = lbd_now_ms();
+	if (!err)
+		err = lbd_apply(&l->st, jobs, n, now);
+	lbd_log(LBD_DEBUG, "chunk of %zu services: read %.1f ms, compute %.1f "
+		"ms, apply %.1f ms", n, t1 - t0, t2 - t1, lbd_now_ms() - t2);
+	return err;
+}
+
+static void free_jobs(struct lbd_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lbd_job_clear(&jobs[i]);
+	free(jobs);
+}
+
 /* Adds the Maglev tables the chunk built to *built. */
 static int run_chunk(struct lbd *l, char **keys, size_t n,
 		     struct lbd_rejects *rj, time_t now, size_t *built)
 {
 	struct lbd_job *jobs = calloc(n, sizeof(*jobs));
-	double t0 = lbd_now_ms(), t1, t2;
+	double t0 = lbd_now_ms();
 	int err = 0;
 
 	if (!jobs)
@@ -138,25 +168,47 @@ static int run_chunk(struct lbd *l, char **keys, size_t n,
 	}
 	if (!sqlite3_get_autocommit(l->db)) /* it only read: nothing to undo */
 		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
-	t1 = lbd_now_ms();
-	if (!err) {
-		lbd_compute(l->pool, &l->st, jobs, n);
-		for (size_t i = 0; i < n; i++)
-			*built += jobs[i].built;
-		for (size_t i = 0; i < n && !err; i++)
-			if (jobs[i].err)
-				err = xlb_errmsg_set(jobs[i].err, "service %s: "
-						     "table not built",
-						     jobs[i].text);
-	}
-	t2 = lbd_now_ms();
 	if (!err)
-		err = lbd_apply(&l->st, jobs, n, now);
-	lbd_log(LBD_DEBUG, "chunk of %zu services: read %.1f ms, compute %.1f "
-		"ms, apply %.1f ms", n, t1 - t0, t2 - t1, lbd_now_ms() - t2);
-	for (size_t i = 0; i < n; i++)
-		lbd_job_clear(&jobs[i]);
-	free(jobs);
+		err = run_jobs(l, jobs, n, now, built, t0, lbd_now_ms());
+	free_jobs(jobs, n);
+	return err;
+}
+
+/* A chunk of services recomputed from their last rows. */
+static int run_cached(struct lbd *l, const uint32_t *ids, size_t n,
+		      time_t now, size_t *built)
+{
+	struct lbd_job *jobs = calloc(n, sizeof(*jobs));
+	double t0 = lbd_now_ms();
+	int err = 0;
+
+	if (!jobs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++)
+		err = lbd_job_from_cache(&l->st, &l->health, ids[i], &jobs[i]);
+	if (!err)
+		err = run_jobs(l, jobs, n, now, built, t0, lbd_now_ms());
+	free_jobs(jobs, n);
+	return err;
+}
+
+int lbd_reconcile_cached(struct lbd *l, const uint32_t *ids, size_t n,
+			 struct lbd_pass_stats *ps)
+{
+	double t0 = lbd_now_ms();
+	uint64_t w0 = l->st.writes;
+	time_t now = mono_s();
+	size_t built = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i += CHUNK)
+		err = run_cached(l, ids + i, n - i < CHUNK ? n - i : CHUNK,
+				 now, &built);
+	if (!err)
+		lbd_publish(l, l->applied_rev);
+	if (ps)
+		*ps = (struct lbd_pass_stats){ .services = n, .tables = built,
+			.writes = l->st.writes - w0, .ms = lbd_now_ms() - t0 };
 	return err;
 }
 
@@ -276,6 +328,8 @@ static int node_config(struct lbd *l, struct lbd_rejects *rj)
 		lbd_log(LBD_WARN, "node: interface, xdp_mode and max_* take "
 			"effect when lbd restarts");
 	l->node.cfg = n.cfg;
+	l->node.panic = n.panic;
+	l->st.panic_default = n.panic;
 	return lbd_apply_config(&l->st, &n.cfg);
 }
 

@@ -285,6 +285,7 @@ static int state_alloc(struct lbd_state *st, const struct xlb_dpmaps *m)
 {
 	memset(st, 0, sizeof(*st));
 	st->m = *m;
+	st->panic_default = 100; /* never, until the node row says */
 	st->svc = calloc((size_t)m->max_svc_id + 1, sizeof(*st->svc));
 	st->be = calloc((size_t)m->max_be_id + 1, sizeof(*st->be));
 	if (!st->svc || !st->be)
@@ -318,8 +319,11 @@ int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m,
 void lbd_state_free(struct lbd_state *st)
 {
 	if (st->svc)
-		for (uint32_t id = 0; id <= st->m.max_svc_id; id++)
+		for (uint32_t id = 0; id <= st->m.max_svc_id; id++) {
 			free(st->svc[id].be);
+			free(st->svc[id].rows);
+		}
+	free(st->panic_gone);
 	free(st->svc);
 	free(st->be);
 	free(st->vips);

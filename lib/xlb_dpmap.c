@@ -318,6 +318,36 @@ int xlb_dpmap_backend_put(const struct xlb_dpmaps *m, __u32 id,
 	return 0;
 }
 
+/* Entries per batch call: the kernel copies keys and values in first. */
+#define BE_BATCH 8192
+
+int xlb_dpmap_backends_put(const struct xlb_dpmaps *m, const __u32 *ids,
+			   const struct xlb_backend *bes, __u32 n, __u32 *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 i, count;
+	int err;
+
+	*done = 0;
+	for (i = 0; i < n; i++) {
+		err = check_be_id(m, ids[i]);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < n; i += count) {
+		count = n - i < BE_BATCH ? n - i : BE_BATCH;
+		if (bpf_map_update_batch(m->backends, ids + i, bes + i, &count,
+					 &bo)) {
+			err = -errno;
+			*done = i + (count < n - i ? count : 0);
+			return xlb_errmsg_set(err, "writing backend %u: %s",
+					      ids[*done], strerror(-err));
+		}
+	}
+	*done = n;
+	return 0;
+}
+
 int xlb_dpmap_backend_get(const struct xlb_dpmaps *m, __u32 id,
 			  struct xlb_backend *be)
 {

@@ -79,6 +79,10 @@ int xlb_dpmap_filter_test(const struct xlb_dpmaps *m,
 /* Backend entries, id 1..max_be_id. */
 int xlb_dpmap_backend_put(const struct xlb_dpmaps *m, __u32 id,
 			  const struct xlb_backend *be);
+/* Entries ids[i] = bes[i], i < n, a few kernel calls for all of them;
+ * *done: how many are written (all of them when it returns 0). */
+int xlb_dpmap_backends_put(const struct xlb_dpmaps *m, const __u32 *ids,
+			   const struct xlb_backend *bes, __u32 n, __u32 *done);
 int xlb_dpmap_backend_get(const struct xlb_dpmaps *m, __u32 id,
 			  struct xlb_backend *be);
 /* Entries first..first+n-1 into out[0..n-1] (unused ones are all zero). */

@@ -361,6 +361,8 @@ static void status_read(const __u8 *b, struct xlb_msg_status *st)
 	st->vips = get_u32(b + 20);
 	st->vips_ready = get_u32(b + 24);
 	st->rejected = get_u64(b + 28);
+	st->hcd = get_u32(b + 36);
+	st->panic = get_u32(b + 40);
 }
 
 static int error_decode(const __u8 *b, size_t n, struct xlb_msg *m,
@@ -403,6 +405,10 @@ static int body_decode(const __u8 *b, size_t n, struct xlb_msg *m,
 		return err;
 	case XLB_MSG_STATUS:
 		err = body_size_check(m, n, XLB_MSG_STATUS_LEN, why);
+		if (!err && get_u32(b + 36) >= XLB_HCD_MAX)
+			return reject(why, XLB_MSG_R_VALUE, "status: hcd state "
+				      "%u is not 0..%d", get_u32(b + 36),
+				      XLB_HCD_MAX - 1);
 		if (!err)
 			status_read(b, &m->status);
 		return err;

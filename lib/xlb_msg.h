@@ -28,9 +28,10 @@
  *       family u8, addr 16, ready u8 (0/1)
  *   REVISION (lbd pub; also the reply to SYNC_REQ)
  *     revision u64
- *   STATUS (reply to STATUS_REQ), 36 bytes
+ *   STATUS (reply to STATUS_REQ), 44 bytes
  *     applied_revision u64, services u32, backends u32, backends_up u32,
- *     vips u32, vips_ready u32, rejected u64 (see struct xlb_msg_status)
+ *     vips u32, vips_ready u32, rejected u64, hcd u32 (enum
+ *     xlb_hcd_state), panic u32 (see struct xlb_msg_status)
  *   STATUS_REQ, SNAPSHOT_HEALTH_REQ, SNAPSHOT_VIPS_REQ, SYNC_REQ
  *     empty
  *   ERROR (reply to a bad request)
@@ -69,7 +70,8 @@
  *                     would take the body over it (encode)
  *   -EAFNOSUPPORT     address family neither XLB_FAM_V4 nor XLB_FAM_V6
  *   -EINVAL           a field out of range: flags, IPv4 padding, state,
- *                     reason, check name, batch kind, ready, error text
+ *                     reason, check name, batch kind, ready, error text,
+ *                     hcd state
  *   -ENOMEM           a buffer could not grow (encode only)
  */
 #ifndef XLB_MSG_H
@@ -93,7 +95,7 @@
 #define XLB_MSG_BATCH_HEAD   5  /* kind u8 + count u32 */
 #define XLB_MSG_HEALTH_FIXED 26 /* a HEALTH entry without its name */
 #define XLB_MSG_VIP_ENTRY    18
-#define XLB_MSG_STATUS_LEN   36
+#define XLB_MSG_STATUS_LEN   44
 
 enum xlb_msg_type {
 	XLB_MSG_HEALTH = 1,
@@ -173,6 +175,16 @@ struct xlb_vip_ready {
 	__u8 ready; /* 0 or 1 */
 };
 
+/* What lbd makes of hcd (STATUS): whatever it is, lbd keeps the last
+ * known health of every backend until hcd reports it. */
+enum xlb_hcd_state {
+	XLB_HCD_UNHEARD = 0, /* nothing from hcd since lbd started */
+	XLB_HCD_LIVE,        /* heard within the silence limit */
+	XLB_HCD_SILENT,      /* nothing for longer: the last state is kept */
+	XLB_HCD_RESTARTED,   /* restarted, no result reported since */
+	XLB_HCD_MAX
+};
+
 /* The STATUS reply, lbd's summary for lbsh and scripts. */
 struct xlb_msg_status {
 	__u64 applied_revision;
@@ -182,6 +194,9 @@ struct xlb_msg_status {
 	__u32 vips;
 	__u32 vips_ready;
 	__u64 rejected;    /* messages lbd rejected since it started */
+	__u32 hcd;         /* enum xlb_hcd_state */
+	__u32 panic;       /* services routing to all their backends because
+			    * more than their panic threshold are down */
 };
 
 struct xlb_msg_error {

@@ -224,6 +224,8 @@ int xlb_msg_status_encode(struct xlb_msg_buf *b, __u64 seq,
 	put_u32(body + 20, st->vips);
 	put_u32(body + 24, st->vips_ready);
 	put_u64(body + 28, st->rejected);
+	put_u32(body + 36, st->hcd);
+	put_u32(body + 40, st->panic);
 	return 0;
 }
 

@@ -220,14 +220,17 @@ static void start(struct lf *t, int attach)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		char quiet[16];
 
 		if (fd < 0)
 			_exit(127);
 		dup2(fd, 1);
 		dup2(fd, 2);
+		snprintf(quiet, sizeof(quiet), "%d", t->hcd_quiet_ms);
 		/* Its sockets in the test's folder, never the node's. */
 		execl(lbd_path, "lbd", "--db", t->db, "--pin-dir", t->pin_dir,
 		      "--rundir", t->dir, attach ? "-v" : "--no-attach",
+		      t->hcd_quiet_ms ? "--hcd-quiet" : (char *)NULL, quiet,
 		      (char *)NULL);
 		_exit(127);
 	}

@@ -29,6 +29,7 @@ struct lf {
 	int have_maps;
 	char out[4096];    /* output of the last lf_once() */
 	char ifname[16];   /* an interface the test made, removed in teardown */
+	int hcd_quiet_ms;  /* lbd --hcd-quiet, 0: lbd's default */
 };
 
 /* A backend as a test wants it in a table. */

@@ -10,6 +10,8 @@
  * frames counted, SNAPSHOT_VIPS against vip_state, SYNC, a restart that
  * keeps health, a sequence gap answered by a snapshot from hcd-ctl (and a
  * snapshot older than a report refused), sockets held by another process,
+ * a restarted hcd that flaps nothing, a silent hcd whose last word stays,
+ * the panic threshold (a service's and the node's), systemd notifications,
  * and the time from a HEALTH batch of 2,000 backends to lbd's REVISION
  * (printed, not asserted).
  *
@@ -29,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -361,6 +365,8 @@ static void test_down_and_up(void **state)
 	assert_true(sub_next(tb, XLB_MSG_REVISION, WAIT_MS, &msg));
 	wait_count(t, "health pass: 1 reports in 1 messages, 1 backends "
 		   "moved, 3 services", 1);
+	/* The maps first, the database right after. */
+	wait_count(t, "reports written in", 1);
 
 	assert_entry(t, VIP_A, 80, B1, XLB_BE_DOWN);
 	assert_entry(t, VIP_A, 443, B1, XLB_BE_DOWN);
@@ -385,6 +391,7 @@ static void test_down_and_up(void **state)
 	assert_entry(t, VIP_A, 80, B1, XLB_BE_ACTIVE);
 	assert_entry(t, VIP_B, 80, B1, XLB_BE_ACTIVE);
 	lf_assert_table(t, a80, web, 3, 251);
+	wait_count(t, "reports written in", 2);
 	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
 				VIP_B "'"), 1);
 	/* The same report again moves nothing: no pass. */
@@ -530,6 +537,7 @@ static void test_snapshot_and_revision(void **state)
 	base(tb);
 	hcd_publish(tb, (struct tr[]){ { B1, 0, "hc", 0 } }, 1);
 	wait_count(t, "health pass:", 1);
+	wait_count(t, "reports written in", 1);
 	bus_ok(xlb_bus_sub_open(&tb->sub, t->dir, XLB_BUS_LBD), "subscriber");
 
 	request(tb, XLB_MSG_SNAPSHOT_VIPS_REQ, &msg);
@@ -680,6 +688,271 @@ static void test_sockets_taken(void **state)
 	lf_stop(t);
 }
 
+/* A STATUS field within WAIT_MS, else the test fails. */
+static void wait_hcd_state(struct tb *tb, unsigned int want)
+{
+	double end = lf_ms() + WAIT_MS;
+	unsigned int got = 0;
+
+	while (lf_ms() < end) {
+		got = status(tb).hcd;
+		if (got == want)
+			return;
+		usleep(10000);
+	}
+	fail_msg("STATUS hcd %u, not %u", got, want);
+}
+
+/* hcd restarts (a new publisher, its clock-seeded sequence far ahead) and
+ * has no result yet: lbd says so, asks for a snapshot, gets an empty one,
+ * and changes nothing; hcd's first results then apply as usual. */
+static void test_hcd_restart_no_flap(void **state)
+{
+	struct tb *tb = *state;
+	struct lf *t = tb->lf;
+	uint32_t a80, *before, *after, m;
+	double end;
+
+	bus_ok(xlb_bus_rep_open(&tb->hcd_ctl, t->dir, XLB_BUS_HCD_CTL),
+	       "hcd-ctl");
+	base(tb);
+	hcd_ctl_request(tb); /* lbd's first hearing asks for one */
+	hcd_ctl_snapshot(tb, tb->hcd_seq - 1, NULL, 0);
+	hcd_publish(tb, (struct tr[]){ { B1, 0, "hc", 0 } }, 1);
+	wait_count(t, "health pass:", 1);
+	wait_count(t, "reports written in", 1);
+	assert_int_equal(status(tb).hcd, XLB_HCD_LIVE);
+	a80 = lf_svc_id(t, VIP_A, "tcp", 80, NULL);
+	m = lf_table(t, a80, &before);
+
+	/* The restart: a new socket, a new clock-seeded sequence. */
+	bus_ok(xlb_bus_close(tb->hcd), "closing the publisher");
+	tb->hcd.id = 0;
+	usleep(2000);
+	tb->hcd_seq = xlb_msg_seq_first();
+	hcd_open(tb);
+	end = lf_ms() + WAIT_MS;
+	while (!lf_log_wait(t, "hcd restarted", 20) && lf_ms() < end)
+		hcd_publish(tb, NULL, 0);
+	assert_true(lf_log_wait(t, "hcd restarted", 0));
+	hcd_ctl_request(tb);
+	hcd_ctl_snapshot(tb, tb->hcd_seq - 1, NULL, 0);
+	assert_true(lf_log_wait(t, "snapshot of 0 backends", WAIT_MS));
+	assert_int_equal(status(tb).hcd, XLB_HCD_RESTARTED);
+
+	/* Nothing moved: B1 still down, the same table, VIP_B not ready. */
+	assert_entry(t, VIP_A, 80, B1, XLB_BE_DOWN);
+	assert_entry(t, VIP_A, 80, B2, XLB_BE_ACTIVE);
+	assert_int_equal(lf_table(t, a80, &after), m);
+	assert_memory_equal(before, after, m * sizeof(*before));
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP_B "'"), 0);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM backend_health WHERE "
+				"status = 'down'"), 1);
+	assert_int_equal(count_in_log(t, "health pass:"), 1);
+
+	/* Its first results apply, and it counts as live again. */
+	hcd_publish(tb, (struct tr[]){ { B1, 0, "hc", 1 },
+		{ B2, 0, "hc", 0 } }, 2);
+	wait_count(t, "health pass:", 2);
+	wait_entry(t, VIP_A, 80, B2, XLB_BE_DOWN);
+	assert_entry(t, VIP_A, 80, B1, XLB_BE_ACTIVE);
+	assert_int_equal(status(tb).hcd, XLB_HCD_LIVE);
+	free(before);
+	free(after);
+	lf_stop(t);
+}
+
+/* hcd goes quiet: after --hcd-quiet lbd says so (log, STATUS) and keeps
+ * the last known health and readiness; heard again, it is live. */
+static void test_hcd_silent_keeps_state(void **state)
+{
+	struct tb *tb = *state;
+	struct lf *t = tb->lf;
+	uint64_t writes;
+
+	t->hcd_quiet_ms = 300;
+	base(tb);
+	hcd_publish(tb, (struct tr[]){ { B1, 0, "hc", 0 } }, 1);
+	wait_count(t, "health pass:", 1);
+	wait_count(t, "reports written in", 1);
+	assert_int_equal(status(tb).hcd, XLB_HCD_LIVE);
+	writes = status(tb).backends_up;
+
+	assert_true(lf_log_wait(t, "nothing from hcd for 0.3 s; keeping the "
+				"last known health", WAIT_MS));
+	assert_int_equal(status(tb).hcd, XLB_HCD_SILENT);
+	usleep(300 * 1000);
+	assert_entry(t, VIP_A, 80, B1, XLB_BE_DOWN);
+	assert_entry(t, VIP_B, 80, B1, XLB_BE_DOWN);
+	assert_int_equal(status(tb).backends_up, writes);
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP_B "'"), 0);
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP_A "'"), 1);
+	assert_int_equal(count_in_log(t, "health pass:"), 1);
+
+	hcd_publish(tb, NULL, 0);
+	assert_true(lf_log_wait(t, "hcd heard again", WAIT_MS));
+	wait_hcd_state(tb, XLB_HCD_LIVE);
+	lf_stop(t);
+}
+
+/* Four backends with a panic threshold of 50%; VIP_B's one backend
+ * follows the node's threshold. */
+#define PANIC_SQL \
+	"BEGIN;" \
+	"INSERT INTO health_check (name, type) VALUES ('hc', 'tcp');" \
+	"INSERT INTO service (vip, proto, port, ring_size, health_check, " \
+	"  panic_threshold) VALUES ('" VIP_A "', 'tcp', 80, 251, 'hc', 50);" \
+	"INSERT INTO service (vip, proto, port, ring_size, health_check) " \
+	"  VALUES ('" VIP_B "', 'tcp', 80, 97, 'hc');" \
+	"INSERT INTO backend (vip, proto, port, address) VALUES " \
+	"  ('" VIP_A "', 'tcp', 80, '198.51.100.1'), " \
+	"  ('" VIP_A "', 'tcp', 80, '198.51.100.2'), " \
+	"  ('" VIP_A "', 'tcp', 80, '198.51.100.3'), " \
+	"  ('" VIP_A "', 'tcp', 80, '198.51.100.4'), " \
+	"  ('" VIP_B "', 'tcp', 80, '198.51.100.5');" \
+	"COMMIT"
+
+static const struct lf_be four[] = {
+	{ B1, 0, 1 }, { B2, 0, 1 }, { B3, 0, 1 }, { "198.51.100.4", 0, 1 },
+};
+
+/* Down to 50%: health as usual; over: every active backend routed to,
+ * service_panic and STATUS say so, the VIP stays ready even with all
+ * down; back at or below: out of panic.  A threshold out of 0..100 is
+ * refused naming the field; the node's threshold applies where the
+ * service has none. */
+static void test_panic_threshold(void **state)
+{
+	struct tb *tb = *state;
+	struct lf *t = tb->lf;
+	uint32_t a80;
+	char *msg = NULL;
+
+	assert_int_equal(lf_cli(t, PANIC_SQL), 0);
+	assert_int_equal(sqlite3_exec(t->sql, "UPDATE service SET "
+				      "panic_threshold = 101", NULL, NULL,
+				      &msg), SQLITE_ERROR);
+	assert_non_null(strstr(msg, "panic_threshold \"101\" is not 0..100"));
+	sqlite3_free(msg);
+	lf_sql(t, "INSERT INTO service (vip, proto, port, ring_size) "
+	       "VALUES ('" PING "', 'tcp', 9, 2);"
+	       "INSERT INTO backend (vip, proto, port, address) VALUES "
+	       "('" PING "', 'tcp', 9, '198.51.100.99')");
+	hcd_open(tb);
+	lf_start(t);
+	hcd_connect(tb);
+	a80 = lf_svc_id(t, VIP_A, "tcp", 80, NULL);
+
+	hcd_publish(tb, (struct tr[]){ { B1, 0, "hc", 0 },
+		{ B2, 0, "hc", 0 } }, 2);
+	wait_count(t, "health pass:", 1);
+	lf_assert_table(t, a80, &four[2], 2, 251);
+	assert_entry(t, VIP_A, 80, B1, XLB_BE_DOWN);
+	assert_int_equal(status(tb).panic, 0);
+
+	hcd_publish(tb, (struct tr[]){ { B3, 0, "hc", 0 } }, 1);
+	wait_count(t, "health pass:", 2);
+	assert_true(lf_log_wait(t, "service " VIP_A " tcp 80: 3 of 4 active "
+				"backends down, more than 50%: panic", 0));
+	lf_assert_table(t, a80, four, 4, 251);
+	assert_entry(t, VIP_A, 80, B1, XLB_BE_ACTIVE);
+	assert_entry(t, VIP_A, 80, B3, XLB_BE_ACTIVE);
+	assert_int_equal(status(tb).panic, 1);
+	wait_count(t, "reports written in", 2);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM service_panic WHERE "
+				"vip = '" VIP_A "' AND port = 80 AND backends "
+				"= 4 AND down = 3 AND threshold = 50"), 1);
+
+	/* All down, the node's default (100) for VIP_B: not ready; VIP_A in
+	 * panic stays ready on all four. */
+	hcd_publish(tb, (struct tr[]){ { "198.51.100.4", 0, "hc", 0 },
+		{ "198.51.100.5", 0, "hc", 0 } }, 2);
+	wait_count(t, "health pass:", 3);
+	wait_count(t, "reports written in", 3);
+	lf_assert_table(t, a80, four, 4, 251);
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP_A "'"), 1);
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP_B "'"), 0);
+	assert_int_equal(lf_int(t, "SELECT down FROM service_panic WHERE "
+				"vip = '" VIP_A "'"), 4);
+
+	/* The node's threshold to 0: VIP_B's service panics too. */
+	lf_sql(t, "UPDATE node SET panic_threshold = 0");
+	assert_true(lf_log_wait(t, "service " VIP_B " tcp 80: 1 of 1 active "
+				"backends down, more than 0%: panic", WAIT_MS));
+	assert_int_equal(status(tb).panic, 2);
+	assert_int_equal(lf_int(t, "SELECT ready FROM vip_state WHERE vip = '"
+				VIP_B "'"), 1);
+	lf_sql(t, "UPDATE node SET panic_threshold = 100");
+	assert_true(lf_log_wait(t, "service " VIP_B " tcp 80: out of panic",
+				WAIT_MS));
+
+	/* Three back: 1 of 4 down, out of panic, its row gone. */
+	hcd_publish(tb, (struct tr[]){ { B1, 0, "hc", 1 },
+		{ B2, 0, "hc", 1 }, { B3, 0, "hc", 1 } }, 3);
+	assert_true(lf_log_wait(t, "service " VIP_A " tcp 80: out of panic, "
+				"1 of 4", WAIT_MS));
+	wait_entry(t, VIP_A, 80, "198.51.100.4", XLB_BE_DOWN);
+	lf_assert_table(t, a80, four, 3, 251);
+	assert_int_equal(status(tb).panic, 0);
+	request(tb, XLB_MSG_SYNC_REQ, &(struct xlb_msg){ 0 });
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM service_panic"), 0);
+	lf_stop(t);
+}
+
+/* READY=1 once following, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1
+ * on SIGTERM, on the socket $NOTIFY_SOCKET names. */
+static int notify_next(int fd, char *buf, size_t len, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(fd, buf, len - 1, 0);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	return 1;
+}
+
+static void test_notify(void **state)
+{
+	struct tb *tb = *state;
+	struct lf *t = tb->lf;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), pings = 0;
+	char buf[256];
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", t->dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	setenv("WATCHDOG_USEC", "200000", 1);
+	unsetenv("WATCHDOG_PID");
+	lf_start(t);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	assert_true(notify_next(fd, buf, sizeof(buf), WAIT_MS));
+	assert_string_equal(buf, "READY=1");
+	for (int i = 0; i < 3; i++) {
+		assert_true(notify_next(fd, buf, sizeof(buf), 1000));
+		pings += !strcmp(buf, "WATCHDOG=1");
+	}
+	assert_int_equal(pings, 3);
+	lf_stop(t);
+	do
+		assert_true(notify_next(fd, buf, sizeof(buf), WAIT_MS));
+	while (!strcmp(buf, "WATCHDOG=1"));
+	assert_string_equal(buf, "STOPPING=1");
+	close(fd);
+}
+
 /* 2,000 backends of 100 VIPs x 2 ports x 10, M 13,313, down in one HEALTH
  * batch, then up: the time from publishing to lbd's REVISION. */
 #define NVIP 100
@@ -748,10 +1021,12 @@ static void test_big_batch_timing(void **state)
 
 	down = big_flip(tb, trs, 1, 0);
 	wait_count(t, "health pass:", 1);
+	wait_count(t, "reports written in", 1);
 	assert_int_equal(lf_int(t, "SELECT count(*) FROM vip_state WHERE "
 				"ready = 0"), NVIP);
 	up = big_flip(tb, trs, 1, 1);
 	wait_count(t, "health pass:", 2);
+	wait_count(t, "reports written in", 2);
 	assert_int_equal(lf_int(t, "SELECT count(*) FROM vip_state WHERE "
 				"ready = 1"), NVIP + 1);
 	/* Half of each service down: every table recomputed and switched. */
@@ -786,6 +1061,10 @@ int main(int argc, char **argv)
 		T(test_restart_keeps_health),
 		T(test_gap_asks_snapshot),
 		T(test_sockets_taken),
+		T(test_hcd_restart_no_flap),
+		T(test_hcd_silent_keeps_state),
+		T(test_panic_threshold),
+		T(test_notify),
 		T(test_big_batch_timing),
 	};
 

@@ -449,6 +449,7 @@ static void test_scalar_roundtrips(void **state)
 		.services = 0x01020304, .backends = 0x05060708,
 		.backends_up = 0x090a0b0c, .vips = 0x0d0e0f10,
 		.vips_ready = 0x11121314, .rejected = 0x8877665544332211ULL,
+		.hcd = XLB_HCD_RESTARTED, .panic = 0x15161718,
 	};
 	struct xlb_msg_buf b = { 0 };
 	struct xlb_msg m;
@@ -474,6 +475,11 @@ static void test_scalar_roundtrips(void **state)
 	assert_int_equal(m.status.vips, st.vips);
 	assert_int_equal(m.status.vips_ready, st.vips_ready);
 	assert_true(m.status.rejected == st.rejected);
+	assert_int_equal(m.status.hcd, st.hcd);
+	assert_int_equal(m.status.panic, st.panic);
+	/* An hcd state no lbd sends is refused. */
+	b.data[20 + 36] = XLB_HCD_MAX;
+	assert_int_equal(xlb_msg_decode(b.data, b.len, &m, NULL), -EINVAL);
 	xlb_msg_buf_fini(&b);
 }
 

@@ -217,9 +217,16 @@ static int pass_line(struct bench *b, struct sample *s)
 	p = strstr(p, " ms, ");
 	if (!p || sscanf(p, " ms, %lf tables built", &s->tables) != 1)
 		s->tables = -1;
-	p = strstr(line, "written to backend_health in ");
-	if (!p || sscanf(p, "written to backend_health in %lf",
-			 &s->write) != 1)
+	/* Written after the pass (and the REVISION): its own line. */
+	while (!log_find(b, b->log_off, "backend_health: ", line, sizeof(line),
+			 &b->log_off)) {
+		if (bench_now_us() > end || interrupted)
+			return xlb_errmsg_set(-EIO, "no backend_health line in "
+					      "%s", b->log);
+		usleep(500);
+	}
+	p = strstr(line, "reports written in ");
+	if (!p || sscanf(p, "reports written in %lf", &s->write) != 1)
 		return xlb_errmsg_set(-EIO, "unexpected line: %s", line);
 	return 0;
 }
