@@ -150,6 +150,10 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPER_OBJS) $(LIBXLB) $(LIB_HDRS) $(BPF_SKEL
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(TEST_HELPER_OBJS) $(LIBXLB) $(LDLIBS) -lcmocka -o $@
 
+# tests/test_bgpd_*.c compile bgpd-bridge's files in (a program's, not
+# libxlb's): they are rebuilt when those change.
+$(filter $(BUILD)/tests/test_bgpd_%,$(TESTS)): $(wildcard bgpd-bridge/*.c bgpd-bridge/*.h)
+
 $(TEST_HELPER_OBJS): $(wildcard tests/*.h) $(LIB_HDRS) $(BPF_SKELS)
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)

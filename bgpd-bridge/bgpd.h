@@ -115,6 +115,7 @@ struct bgpd_ready {
 	bool want_snap, snap_again;
 	__u8 in_flight;      /* request type awaiting a reply, 0: none */
 	double sent_ms, next_probe_ms;
+	unsigned int send_fails; /* requests not sent in a row */
 	bool lbd_up;         /* answered the last request */
 	bool lbd_said;       /* lbd_up was logged at least once */
 	__u64 refused;       /* well-formed but unexpected messages */

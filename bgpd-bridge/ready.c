@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bgpd.h"
 #include "xlb_errmsg.h"
@@ -26,6 +27,8 @@
 #define REPLY_MS   1000 /* a request unanswered by then: lbd is away */
 #define DRAIN_MAX  256  /* published frames read in one turn */
 #define LOG_PER_S  5    /* lines about rejected messages a second */
+#define DIAL_MS    50   /* retry while the socket is being dialled */
+#define DIAL_TRIES 20
 
 static double log_window;
 static unsigned int log_lines;
@@ -158,6 +161,33 @@ static void want_snapshot(struct bgpd_ready *r)
 		r->want_snap = true;
 }
 
+/* Whether lbd's request socket is there (a file in the runtime folder). */
+static bool ctl_exists(const struct bgpd_ready *r)
+{
+	char path[512];
+	struct stat st;
+
+	return xlb_bus_path(r->rundir, XLB_BUS_LBD_CTL, path,
+			    sizeof(path)) > 0 && !stat(path, &st);
+}
+
+/* Not sent: while lbd's socket exists the dial is likely still under way
+ * (nng connects in the background), so try again soon and stay quiet. */
+static void send_failed(struct bgpd_ready *r, int err, double now)
+{
+	bool exists = ctl_exists(r);
+
+	if (err != -ETIMEDOUT && err != -EAGAIN) {
+		lbd_away(r, xlb_errmsg());
+		return;
+	}
+	r->send_fails++;
+	if (exists && r->send_fails < DIAL_TRIES)
+		r->next_probe_ms = now + DIAL_MS;
+	if (!exists || r->send_fails >= DIAL_TRIES)
+		lbd_away(r, exists ? "does not answer" : "is not there");
+}
+
 /* true when sent; the reply is read by recv_reply. */
 static bool send_request(struct bgpd_ready *r, __u8 type, double now)
 {
@@ -166,10 +196,10 @@ static bool send_request(struct bgpd_ready *r, __u8 type, double now)
 	if (!err)
 		err = xlb_bus_send(r->req, r->out.data, r->out.len, 0);
 	if (err) {
-		lbd_away(r, err == -ETIMEDOUT || err == -EAGAIN ?
-			 "is not there" : xlb_errmsg());
+		send_failed(r, err, now);
 		return false;
 	}
+	r->send_fails = 0;
 	r->in_flight = type;
 	r->sent_ms = now;
 	return true;
