@@ -170,8 +170,9 @@ static int cmd_schema(struct lbsh *sh, struct lbsh_args *a)
 	sqlite3_finalize(st);
 	for (size_t i = 0; lbsh_live_names[i]; i++)
 		if (sqlite3_strlike(pat, lbsh_live_names[i], 0) == 0)
-			fprintf(sh->out, "/* live: read from the pinned maps */ "
-				"%s;\n", lbsh_live_schema(lbsh_live_names[i]));
+			fprintf(sh->out, "CREATE TABLE %s%s; /* live: from the "
+				"pinned maps, read-only */\n", lbsh_live_names[i],
+				strchr(lbsh_live_schema(lbsh_live_names[i]), '('));
 	return 0;
 }
 
