@@ -28,9 +28,10 @@
 # parallel runs never collide: namespaces xlb<ID>-{cl,rt,lb1,lb2,b1..b3},
 # state under /run/xlb-lab-<ID>/ (per LB node, lbN/: its state file xlb.db,
 # the bpffs holding its pins bpf/, the daemons' sockets run/, BIRD's
-# config, control socket and include files, every daemon's log).  Interface names only exist inside those
-# namespaces.  Every neighbour entry is static, so no ARP or neighbour
-# discovery adds packets to the counters the tests compare.
+# config, control socket and include files, every daemon's log).
+# Interface names only exist inside those namespaces.  Every neighbour
+# entry is static, so no ARP or neighbour discovery adds packets to the
+# counters the tests compare.
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_TOOLS=$LAB_ROOT/tools/lab
