@@ -192,6 +192,7 @@ static void on_line(char *line)
 	if (lbsh_feed_line(shell, &feed, line) && shell->quit)
 		done = true;
 	lbsh_interrupted = 0; /* a Ctrl-C that stopped a statement is used */
+	lbsh_nudge_flush(shell, 50);
 	free(line);
 	rl_set_prompt(prompt());
 }

@@ -134,6 +134,7 @@ struct lbsh {
 	struct xlb_bus ctl;
 	bool ctl_open;
 	bool dirty;        /* changes not yet committed */
+	bool pending;      /* a committed change lbd was not told of */
 	bool nudged;       /* a nudge's reply not yet read */
 	uint64_t seq;      /* our request count */
 };
@@ -180,6 +181,8 @@ int lbsh_authorize_install(struct lbsh *sh);
 const char *lbsh_error_text(struct lbsh *sh, int rc, char *buf, size_t len);
 /* After a statement: when it committed a change, nudge lbd. */
 void lbsh_after_write(struct lbsh *sh, int changes_before);
+/* Sends a pending nudge, waiting at most timeout_ms for a connection. */
+void lbsh_nudge_flush(struct lbsh *sh, int timeout_ms);
 /* .sync: waits for lbd to apply everything, prints the revision. */
 int lbsh_sync(struct lbsh *sh, int timeout_ms);
 /* Waits briefly for an outstanding nudge, then closes the requester. */

@@ -15,8 +15,9 @@
  *
  * A committed change is applied by lbd on its own (it polls the file's
  * data_version); lbsh also sends SYNC_REQ on lbd-ctl so lbd looks at once.
- * The nudge does not wait: lbsh carries on, and reads the reply (if any)
- * when it next talks to lbd or leaves.
+ * The nudge never holds a statement up: it is sent at once when lbd is
+ * connected, else kept pending and sent at the prompt or on leaving;
+ * lbsh reads lbd's reply (if any) when it next talks to lbd or leaves.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -160,6 +161,18 @@ static int send_sync(struct lbsh *sh, int timeout_ms)
 	return err;
 }
 
+/* Sends a pending nudge.  A requester that just opened (or an lbd that
+ * is down) has no connection yet: the nudge stays pending. */
+void lbsh_nudge_flush(struct lbsh *sh, int timeout_ms)
+{
+	if (!sh->pending)
+		return;
+	if (!send_sync(sh, timeout_ms)) {
+		sh->pending = false;
+		sh->nudged = true;
+	}
+}
+
 void lbsh_after_write(struct lbsh *sh, int changes_before)
 {
 	if (sqlite3_total_changes(sh->db) != changes_before)
@@ -167,8 +180,8 @@ void lbsh_after_write(struct lbsh *sh, int changes_before)
 	if (!sh->dirty || !sqlite3_get_autocommit(sh->db))
 		return;
 	sh->dirty = false;
-	if (!send_sync(sh, 100))
-		sh->nudged = true;
+	sh->pending = true;
+	lbsh_nudge_flush(sh, 0); /* never holds a script up */
 }
 
 /* The reply to our last SYNC_REQ: 0 and *rev, or -errno with the text. */
@@ -201,6 +214,7 @@ int lbsh_sync(struct lbsh *sh, int timeout_ms)
 	int err;
 
 	sh->nudged = false;
+	sh->pending = false;
 	err = send_sync(sh, timeout_ms);
 	if (!err)
 		err = read_revision(sh, timeout_ms, &rev);
@@ -227,6 +241,7 @@ void lbsh_ctl_close(struct lbsh *sh)
 	if (!sh->ctl_open)
 		return;
 	/* A script's last write: give lbd a moment to take the nudge. */
+	lbsh_nudge_flush(sh, 200);
 	if (sh->nudged)
 		read_revision(sh, 1000, &rev);
 	xlb_bus_close(sh->ctl);
