@@ -262,7 +262,6 @@ struct bgpd_bridge {
 	char ifname[64];         /* the first attached link's pin name */
 	struct bgpd_vipset want; /* scratch: the desired set */
 	struct bgpd_vipset applied; /* what the daemon was last brought to */
-	bool have_applied;       /* applied holds something the daemon took */
 	double retry_at;         /* a failed apply is tried again then */
 	unsigned int retry_ms;
 	int last_err;            /* logged once until it changes */

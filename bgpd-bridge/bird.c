@@ -35,9 +35,9 @@ static const __u8 file_fam[2] = { XLB_FAM_V4, XLB_FAM_V6 };
 /* The file's current content, NULL when it does not exist. */
 static int read_file(const char *dir, const char *name, char **out)
 {
-	char path[4096], *text = NULL;
+	char path[4096], buf[4096], *text = NULL;
 	size_t len = 0, n;
-	FILE *f;
+	FILE *f, *m;
 
 	*out = NULL;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -45,9 +45,7 @@ static int read_file(const char *dir, const char *name, char **out)
 	if (!f)
 		return errno == ENOENT ? 0 :
 		       xlb_errmsg_set(-errno, "%s: %s", path, strerror(errno));
-	FILE *m = open_memstream(&text, &len);
-	char buf[4096];
-
+	m = open_memstream(&text, &len);
 	while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
 		fwrite(buf, 1, n, m);
 	fclose(f);

@@ -49,9 +49,12 @@ static int conn_fill(struct conn *c)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	double left = c->deadline - bgpd_now_ms();
+	int ready = left > 0 ? poll(&pfd, 1, (int)left + 1) : 0;
 	ssize_t n;
 
-	if (left <= 0 || poll(&pfd, 1, (int)left + 1) == 0)
+	if (ready < 0 && errno == EINTR)
+		return 0; /* a signal: the caller comes back, deadline kept */
+	if (ready == 0)
 		return xlb_errmsg_set(-ETIMEDOUT, "BIRD's control socket %s: "
 				      "no complete reply in time", c->path);
 	n = read(c->fd, c->buf, sizeof(c->buf));

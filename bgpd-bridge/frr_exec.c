@@ -49,9 +49,12 @@ static int collect(int fd, double deadline, char **buf, size_t *len)
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		double left = deadline - bgpd_now_ms();
+		int ready = left > 0 ? poll(&pfd, 1, (int)left + 1) : 0;
 		ssize_t n;
 
-		if (left <= 0 || poll(&pfd, 1, (int)left + 1) == 0)
+		if (ready < 0 && errno == EINTR)
+			continue; /* a signal: the deadline still holds */
+		if (ready == 0)
 			return -ETIMEDOUT;
 		if (*len + 4096 + 1 > cap) {
 			char *p;

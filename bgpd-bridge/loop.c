@@ -123,9 +123,7 @@ static void applied(struct bgpd_bridge *br, const struct bgpd_vipset *set)
 	log_diff(&br->applied, set, "announcing");
 	log_diff(set, &br->applied, "withdrawing");
 	if (vipset_copy(&br->applied, set))
-		br->have_applied = false;
-	else
-		br->have_applied = true;
+		vipset_clear(&br->applied); /* only the log's diff suffers */
 	if (br->last_err)
 		bgpd_log(BGPD_INFO, "%s took the set again",
 			 br->backend->name);

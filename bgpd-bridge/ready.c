@@ -102,7 +102,6 @@ bool ready_apply(struct bgpd_vipset *set, const struct xlb_msg *msg)
 	struct xlb_msg_iter it;
 	struct xlb_vip_ready v;
 	bool changed = false;
-	size_t before = set->n;
 
 	if (xlb_msg_iter_init(&it, msg))
 		return false;
@@ -128,7 +127,7 @@ bool ready_apply(struct bgpd_vipset *set, const struct xlb_msg *msg)
 
 		changed |= r > 0;
 	}
-	return changed || set->n != before;
+	return changed;
 }
 
 /* ---- lbd alive or not ------------------------------------------------------ */
