@@ -194,7 +194,10 @@ static void on_line(char *line)
 	lbsh_interrupted = 0; /* a Ctrl-C that stopped a statement is used */
 	lbsh_nudge_flush(shell, 50);
 	free(line);
-	rl_set_prompt(prompt());
+	if (done) /* no prompt after .quit */
+		rl_callback_handler_remove();
+	else
+		rl_set_prompt(prompt());
 }
 
 /* Ctrl-C at the prompt: forget the line and the statement so far. */
@@ -233,7 +236,8 @@ int lbsh_interactive(struct lbsh *sh)
 		}
 		rl_callback_read_char();
 	}
-	rl_callback_handler_remove();
+	if (!sh->quit)
+		rl_callback_handler_remove();
 	if (sh->history)
 		history_truncate_file(sh->history, HISTORY_MAX);
 	lbsh_feed_free(&feed);

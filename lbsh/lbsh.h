@@ -115,7 +115,8 @@ struct lbsh {
 	const char *db_path;
 	const char *pin_dir;
 	const char *rundir;
-	bool readonly;     /* the file may not be written by this user */
+	bool readonly;     /* opened read-only: asked for, or not writable */
+	bool readonly_asked; /* -readonly */
 	bool interactive;  /* input from readline */
 	bool bail;         /* stop at the first error */
 	bool timer;

@@ -229,7 +229,7 @@ static int open_readonly(struct lbsh *sh)
 
 static int open_db(struct lbsh *sh, const struct options *o)
 {
-	sh->readonly = o->readonly;
+	sh->readonly = sh->readonly_asked = o->readonly;
 	if (!sh->readonly && !may_write(sh->db_path)) {
 		sh->readonly = true;
 		fprintf(stderr, "lbsh: %s is not writable by this user "

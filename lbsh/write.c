@@ -126,9 +126,14 @@ const char *lbsh_error_text(struct lbsh *sh, int rc, char *buf, size_t len)
 	if ((v = vtab_refused(sh, sqlite3_errmsg(sh->db))))
 		return v;
 	if ((rc & 0xff) == SQLITE_READONLY && sh->readonly) {
-		snprintf(buf, len, "%s is read-only for this user: lbsh "
-			 "opened it read-only (writing needs write access "
-			 "to the file and its folder)", sh->db_path);
+		if (sh->readonly_asked)
+			snprintf(buf, len, "%s was opened read-only "
+				 "(-readonly): writes are refused", sh->db_path);
+		else
+			snprintf(buf, len, "%s is read-only for this user: "
+				 "lbsh opened it read-only (writing needs write "
+				 "access to the file and its folder)",
+				 sh->db_path);
 		return buf;
 	}
 	if (rc == SQLITE_INTERRUPT)
