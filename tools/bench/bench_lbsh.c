@@ -200,54 +200,66 @@ static int count_flow(const struct xlb_flow_key *k, const struct xlb_flow *f,
 	return 0;
 }
 
-/* The baseline: the library's walk, no SQLite, in its own process. */
-static void run_walk(struct result *r)
+/* Forks a child whose standard output is a pipe: the pid (0 in the
+ * child), and the parent's end of the pipe in *fd. */
+static pid_t spawn(int *fd)
 {
 	int p[2];
-	double t0 = bench_now_us();
 	pid_t pid;
 
 	if (pipe(p))
 		exit(1);
 	fflush(stdout);
 	pid = fork();
+	if (pid < 0)
+		exit(1);
+	if (pid == 0) {
+		close(p[0]);
+		dup2(p[1], 1);
+		close(p[1]);
+		return 0;
+	}
+	close(p[1]);
+	*fd = p[0];
+	return pid;
+}
+
+/* The baseline: the library's walk, no SQLite, in its own process. */
+static void run_walk(struct result *r)
+{
+	double t0 = bench_now_us();
+	int fd;
+	pid_t pid = spawn(&fd);
+
 	if (pid == 0) {
 		struct xlb_dpmaps m;
 		long n = 0;
 
-		close(p[0]);
 		if (xlb_dpmaps_open_pinned(pin_dir, &m) ||
 		    xlb_dpmap_conntrack_walk(&m, count_flow, &n))
 			_exit(1);
-		dprintf(p[1], "%ld\n", n);
+		printf("%ld\n", n);
+		fflush(stdout);
 		_exit(0);
 	}
-	close(p[1]);
-	wait_child(pid, p[0], t0, r);
+	wait_child(pid, fd, t0, r);
 }
 
 static void run_lbsh(const char *sql, const char *mode, bool discard,
 		     struct result *r)
 {
-	int p[2];
 	double t0 = bench_now_us();
-	pid_t pid;
+	int fd;
+	pid_t pid = spawn(&fd);
 
-	if (pipe(p))
-		exit(1);
-	fflush(stdout);
-	pid = fork();
 	if (pid == 0) {
-		close(p[0]);
-		dup2(p[1], 1);
 		if (discard && freopen("/dev/null", "w", stdout) == NULL)
 			_exit(1);
 		execl(lbsh_path, "lbsh", "--db", db_path, "--pin-dir", pin_dir,
 		      "--rundir", tmp_dir, mode, "-c", sql, (char *)NULL);
 		_exit(127);
 	}
-	close(p[1]);
-	wait_child(pid, p[0], t0, r);
+	wait_child(pid, fd, t0, r);
 }
 
 /* The median of 3 runs by time; RSS from the same run. */
