@@ -169,7 +169,8 @@ static bool may_write(const char *path)
 	if (access(path, F_OK) == 0 && access(path, W_OK))
 		return false;
 	snprintf(dir, sizeof(dir), "%s", path);
-	return access(dirname(dir), W_OK) == 0;
+	/* A missing folder is not a permission: opening will say so. */
+	return access(dirname(dir), W_OK) == 0 || errno == ENOENT;
 }
 
 /* Opens read-only; rc is SQLite's result of a first read. */
