@@ -375,15 +375,17 @@ static struct seen *seen_of(struct fx *f, const char *check, uint16_t port)
 	return s;
 }
 
-static void take(struct fx *f, const struct xlb_msg *m)
+static void take(struct fx *f, const struct xlb_msg *m, bool count)
 {
 	struct xlb_msg_iter it;
 	struct xlb_health_tr tr;
 	char a[XLB_ADDR_STRLEN];
 
-	if (f->last_seq && m->seq != f->last_seq + 1)
-		f->seq_breaks++;
-	f->last_seq = m->seq;
+	if (count) {
+		if (f->last_seq && m->seq != f->last_seq + 1)
+			f->seq_breaks++;
+		f->last_seq = m->seq;
+	}
 	assert_int_equal(xlb_msg_iter_init(&it, m), 0);
 	while (!xlb_msg_health_next(&it, &tr)) {
 		struct seen *s = seen_of(f, tr.check, tr.port);
@@ -392,8 +394,32 @@ static void take(struct fx *f, const struct xlb_msg *m)
 		assert_string_equal(a, "127.0.0.1");
 		s->state = tr.state;
 		s->reason = tr.reason;
-		s->reports++;
+		s->reports += count;
 	}
+}
+
+/* What lbd does when it first hears hcd: the subscription connects in
+ * the background, so deltas published before it did are lost; a snapshot
+ * from hcd-ctl gives their states (not counted as reports). */
+static void baseline(struct fx *f, uint64_t first_seq)
+{
+	struct xlb_bus req;
+	struct xlb_msg_buf q = { 0 }, r = { 0 };
+	struct xlb_msg m;
+
+	assert_int_equal(xlb_bus_req_open(&req, f->rundir, XLB_BUS_HCD_CTL), 0);
+	assert_int_equal(xlb_msg_request_encode(&q, 1,
+						XLB_MSG_SNAPSHOT_HEALTH_REQ), 0);
+	assert_int_equal(xlb_bus_request(req, &q, &r, 2000), 0);
+	assert_int_equal(xlb_msg_decode(r.data, r.len, &m, NULL), 0);
+	assert_int_equal(m.type, XLB_MSG_HEALTH);
+	assert_true(m.batch.snapshot);
+	/* It reflects everything up to the delta just heard, at least. */
+	assert_true(m.seq >= first_seq);
+	take(f, &m, false);
+	xlb_bus_close(req);
+	xlb_msg_buf_fini(&q);
+	xlb_msg_buf_fini(&r);
 }
 
 /* Reads the subscription for ms milliseconds. */
@@ -410,7 +436,9 @@ static void listen_for(struct fx *f, double ms)
 				 0);
 		assert_int_equal(m.type, XLB_MSG_HEALTH);
 		assert_false(m.batch.snapshot);
-		take(f, &m);
+		if (!f->last_seq)
+			baseline(f, m.seq);
+		take(f, &m, true);
 	}
 }
 
@@ -584,10 +612,11 @@ static void test_states_over_the_bus(void **state)
 	expect_all(f, want, sizeof(want) / sizeof(want[0]));
 	assert_string_equal(s->sni, "hc.test");
 	assert_int_equal(f->nseen, 11); /* 'web' of two services: one key */
-	/* Transitions only: a steady key is reported once. */
+	/* Transitions only: a steady key is reported once (or not at all
+	 * here, when that was before the subscription connected). */
 	listen_for(f, 3 * INTERVAL);
 	for (int i = 0; i < f->nseen; i++)
-		if (f->seen[i].reports != 1)
+		if (f->seen[i].reports > 1)
 			fail_msg("%s reported %d times while steady",
 				 f->seen[i].check, f->seen[i].reports);
 	assert_int_equal(f->seq_breaks, 0);
