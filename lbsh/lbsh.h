@@ -95,8 +95,13 @@ struct lbsh_out {
 	char **names;
 	struct lbsh_cell *cells; /* kept rows (table, box) */
 	size_t nrows, cap;
+	size_t keep_max;  /* table, box: rows kept before printing */
+	int *w;           /* table, box: the widths, once printing */
 	size_t printed;   /* rows printed or kept */
 };
+
+/* Rows a table aligns on before it prints them (and the next ones). */
+#define LBSH_TABLE_KEEP 1000
 
 int lbsh_out_begin(struct lbsh_out *o, FILE *f, enum lbsh_mode mode,
 		   bool headers, int width, int ncol, const char *const *names);

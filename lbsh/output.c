@@ -261,46 +261,90 @@ static void fit(int *w, int n, int width)
 	}
 }
 
-static void print_table(struct lbsh_out *o)
+/* Widths from the header and the rows kept, narrowed to the terminal. */
+static int table_widths(struct lbsh_out *o)
 {
-	const struct frame *fr = o->mode == LBSH_MODE_BOX ? &box : &ascii;
-	int *w = calloc((size_t)o->ncol, sizeof(*w));
 	char buf[64];
-	size_t r;
-	int i;
 
-	if (!w)
-		return;
-	for (i = 0; i < o->ncol; i++)
-		w[i] = text_cols(o->names[i]);
-	for (r = 0; r < o->nrows; r++)
-		for (i = 0; i < o->ncol; i++) {
+	o->w = calloc((size_t)o->ncol, sizeof(*o->w));
+	if (!o->w)
+		return -ENOMEM;
+	for (int i = 0; i < o->ncol; i++)
+		o->w[i] = text_cols(o->names[i]);
+	for (size_t r = 0; r < o->nrows; r++)
+		for (int i = 0; i < o->ncol; i++) {
 			const struct lbsh_cell *c = &o->cells[r * o->ncol + i];
 			int cw = text_cols(shown(c, buf, sizeof(buf)));
 
-			if (cw > w[i])
-				w[i] = cw;
+			if (cw > o->w[i])
+				o->w[i] = cw;
 		}
-	fit(w, o->ncol, o->width);
-	rule(o->f, fr, w, o->ncol, fr->tl, fr->tm, fr->tr);
-	fputs(fr->v, o->f);
-	for (i = 0; i < o->ncol; i++)
-		cell(o->f, fr, o->names[i], w[i], false);
-	fputc('\n', o->f);
-	rule(o->f, fr, w, o->ncol, fr->ml, fr->mm, fr->mr);
-	for (r = 0; r < o->nrows; r++) {
-		fputs(fr->v, o->f);
-		for (i = 0; i < o->ncol; i++) {
-			const struct lbsh_cell *c = &o->cells[r * o->ncol + i];
+	fit(o->w, o->ncol, o->width);
+	return 0;
+}
 
-			cell(o->f, fr, shown(c, buf, sizeof(buf)), w[i],
+static const struct frame *frame_of(const struct lbsh_out *o)
+{
+	return o->mode == LBSH_MODE_BOX ? &box : &ascii;
+}
+
+static void table_head(struct lbsh_out *o)
+{
+	const struct frame *fr = frame_of(o);
+
+	rule(o->f, fr, o->w, o->ncol, fr->tl, fr->tm, fr->tr);
+	fputs(fr->v, o->f);
+	for (int i = 0; i < o->ncol; i++)
+		cell(o->f, fr, o->names[i], o->w[i], false);
+	fputc('\n', o->f);
+	rule(o->f, fr, o->w, o->ncol, fr->ml, fr->mm, fr->mr);
+}
+
+/* Prints the rows kept and lets them go. */
+static void table_rows(struct lbsh_out *o)
+{
+	const struct frame *fr = frame_of(o);
+	char buf[64];
+
+	for (size_t r = 0; r < o->nrows; r++) {
+		fputs(fr->v, o->f);
+		for (int i = 0; i < o->ncol; i++) {
+			struct lbsh_cell *c = &o->cells[r * o->ncol + i];
+
+			cell(o->f, fr, shown(c, buf, sizeof(buf)), o->w[i],
 			     c->type == SQLITE_INTEGER ||
 				     c->type == SQLITE_FLOAT);
+			free(c->text);
 		}
 		fputc('\n', o->f);
 	}
-	rule(o->f, fr, w, o->ncol, fr->bl, fr->bm, fr->br);
-	free(w);
+	o->nrows = 0;
+}
+
+/*
+ * A table is aligned on the rows it has seen: a result of many rows (a
+ * scan of the connection table) is printed keep_max rows at a time, the
+ * widths set by the first batch (wider values later are cut, marked), so
+ * memory stays bounded whatever the result's size.
+ */
+static int table_flush(struct lbsh_out *o)
+{
+	if (!o->w) {
+		if (table_widths(o))
+			return -ENOMEM;
+		table_head(o);
+	}
+	table_rows(o);
+	return 0;
+}
+
+static void table_end(struct lbsh_out *o)
+{
+	const struct frame *fr = frame_of(o);
+
+	if (table_flush(o))
+		return;
+	rule(o->f, fr, o->w, o->ncol, fr->bl, fr->bm, fr->br);
 }
 
 /* ---- the result set -------------------------------------------------------- */
@@ -314,6 +358,7 @@ int lbsh_out_begin(struct lbsh_out *o, FILE *f, enum lbsh_mode mode,
 	o->headers = headers;
 	o->width = width;
 	o->ncol = ncol;
+	o->keep_max = LBSH_TABLE_KEEP;
 	o->names = calloc((size_t)ncol + 1, sizeof(*o->names));
 	if (!o->names)
 		return -ENOMEM;
@@ -338,16 +383,17 @@ static int keep_row(struct lbsh_out *o, const struct lbsh_cell *c)
 		o->cells = p;
 		o->cap = cap;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct lbsh_cell *d = &o->cells[o->nrows * n + i];
+	struct lbsh_cell *row = &o->cells[o->nrows++ * n];
+	int err = 0;
 
-		d->type = c[i].type;
-		d->text = c[i].text ? strdup(c[i].text) : NULL;
-		if (c[i].text && !d->text)
-			return -ENOMEM;
+	/* Kept whole even when a copy fails, so free sees every cell. */
+	for (size_t i = 0; i < n; i++) {
+		row[i].type = c[i].type;
+		row[i].text = c[i].text ? strdup(c[i].text) : NULL;
+		if (c[i].text && !row[i].text)
+			err = -ENOMEM;
 	}
-	o->nrows++;
-	return 0;
+	return err;
 }
 
 int lbsh_out_row(struct lbsh_out *o, const struct lbsh_cell *c)
@@ -358,6 +404,8 @@ int lbsh_out_row(struct lbsh_out *o, const struct lbsh_cell *c)
 		stream_row(o, c);
 	else
 		err = keep_row(o, c);
+	if (!err && o->nrows >= o->keep_max)
+		err = table_flush(o);
 	if (!err)
 		o->printed++;
 	return err;
@@ -368,7 +416,7 @@ void lbsh_out_end(struct lbsh_out *o)
 	if (o->mode == LBSH_MODE_JSON && o->printed)
 		fputs("]\n", o->f);
 	else if (!streaming(o->mode) && o->printed)
-		print_table(o);
+		table_end(o);
 	fflush(o->f);
 	lbsh_out_free(o);
 }
@@ -378,6 +426,8 @@ void lbsh_out_free(struct lbsh_out *o)
 	for (size_t i = 0; i < o->nrows * (size_t)o->ncol; i++)
 		free(o->cells[i].text);
 	free(o->cells);
+	free(o->w);
+	o->w = NULL;
 	if (o->names)
 		for (int i = 0; i < o->ncol; i++)
 			free(o->names[i]);

@@ -242,6 +242,41 @@ static void test_out_line_list(void **state)
 	       "2001:db8::1|7|\n");
 }
 
+/* A long result is printed in batches aligned on the first: memory stays
+ * bounded, and a wider value later is cut and marked. */
+static void test_out_table_batches(void **state)
+{
+	static const char *const kn[] = { "k", "n" };
+	struct lbsh_cell rows[3][2] = {
+		{ { SQLITE_TEXT, "a" }, { SQLITE_INTEGER, "1" } },
+		{ { SQLITE_TEXT, "bb" }, { SQLITE_INTEGER, "22" } },
+		{ { SQLITE_TEXT, "cccccc" }, { SQLITE_INTEGER, "3" } },
+	};
+	struct lbsh_out o;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_int_equal(lbsh_out_begin(&o, f, LBSH_MODE_TABLE, false, 0, 2,
+					kn), 0);
+	o.keep_max = 2;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lbsh_out_row(&o, rows[i]), 0);
+		assert_true(o.nrows < 2); /* never more than keep_max kept */
+	}
+	lbsh_out_end(&o);
+	fclose(f);
+	assert_string_equal(buf, "+----+----+\n"
+				 "| k  | n  |\n"
+				 "+----+----+\n"
+				 "| a  |  1 |\n"
+				 "| bb | 22 |\n"
+				 "| c~ |  3 |\n"
+				 "+----+----+\n");
+	free(buf);
+}
+
 static void test_group_digits(void **state)
 {
 	char b[32];
@@ -274,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_out_csv),
 		cmocka_unit_test(test_out_json),
 		cmocka_unit_test(test_out_line_list),
+		cmocka_unit_test(test_out_table_batches),
 		cmocka_unit_test(test_group_digits),
 	};
 

@@ -4,7 +4,8 @@
  * flows: a full scan (count(*)), a lookup by VIP (WHERE vip = ..., one VIP
  * of eight), the same VIP's rows printed as CSV, and a LIMIT that stops
  * early; wall time and peak RSS (VmHWM via wait4's ru_maxrss) of each
- * lbsh process.
+ * lbsh process; and the VIP's rows printed as an aligned table (batches
+ * of 1,000 rows, so that too stays flat).
  *
  * Baselines in the same run: the library's own walk of the same table
  * without SQLite (xlb_dpmap_conntrack_walk counting, in a child process
@@ -342,7 +343,7 @@ static void line(const char *what, const struct result *r,
 
 int main(int argc, char **argv)
 {
-	struct result walk, floor, scan, vip, vip_rows, limit;
+	struct result walk, floor, scan, vip, vip_rows, limit, table;
 	long flows;
 
 	atexit(cleanup);
@@ -368,12 +369,15 @@ int main(int argc, char **argv)
 		  "-csv", true, &vip_rows);
 	lbsh_case("SELECT * FROM live_conntrack WHERE vip = '203.0.113.3' "
 		  "LIMIT 10", "-csv", true, &limit);
+	lbsh_case("SELECT * FROM live_conntrack WHERE vip = '203.0.113.3'",
+		  "-table", true, &table);
 	line("baseline: lib walk, no SQLite", &walk, &walk, &floor);
 	line("baseline: lbsh SELECT 1", &floor, &walk, &floor);
 	line("lbsh full scan count(*)", &scan, &walk, &floor);
 	line("lbsh WHERE vip = (count)", &vip, &walk, &floor);
 	line("lbsh WHERE vip = (rows as CSV)", &vip_rows, &walk, &floor);
 	line("lbsh WHERE vip = LIMIT 10", &limit, &walk, &floor);
+	line("lbsh WHERE vip = (rows as a table)", &table, &walk, &floor);
 	printf("full scan: %.2f M flows/s through SQLite, %.2f M flows/s "
 	       "raw; lbsh's scan used %.1f MB above its floor for a "
 	       "%u MiB table\n", flows / scan.ms / 1e3, flows / walk.ms / 1e3,
