@@ -59,6 +59,15 @@ def http_server(name, addr, port, down_prefix):
         address_family = family_of(addr)
         daemon_threads = True
 
+        def handle_error(self, request, client_address):
+            # A health checker may reset the connection once it has the
+            # status line: one line, not a traceback.
+            err = sys.exc_info()[1]
+            if isinstance(err, (ConnectionResetError, BrokenPipeError)):
+                sys.stderr.write("%s http %s %s\n" % (name, client_address[0], err))
+                return
+            super().handle_error(request, client_address)
+
         def server_bind(self):
             # The base class looks the address up in DNS (getfqdn), which
             # in a namespace without a resolver only waits for a timeout.

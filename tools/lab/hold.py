@@ -10,12 +10,15 @@ reads the answer: the name of the backend holding the connection.  A
 connection is never reopened: a reset or a timeout is a failure and the
 connection is dropped from the rounds, so "no failure" means every
 connection lived through whatever the test did.  With --fresh BASE every
-round also makes one request on a new connection from port BASE + round.
+round also makes one request on a new connection from port BASE + round;
+with --udp PORT:SPORT, one UDP exchange with the VIP's PORT from SPORT,
+the same flow every round.
 
 FILE gets one line per event, flushed as written:
     open SPORT                       connection established
     r ROUND SPORT BACKEND            an answer on a held connection
     n ROUND SPORT BACKEND            an answer on a fresh connection
+    u ROUND SPORT BACKEND            an answer to the UDP flow
     FAIL ROUND SPORT what            a failure (open: ROUND is -1)
     done ROUND                       every connection asked once more
 It stops when the stop file exists (or after --seconds) and exits 1 if
@@ -69,6 +72,17 @@ def ask(s, vip, close=False):
     return body.decode().strip()
 
 
+def udp_ask(vip, port, sport, timeout):
+    fam = socket.AF_INET6 if ":" in vip else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(timeout)
+        s.bind(("", sport))
+        s.connect((vip, port))
+        s.send(b"who are you?")
+        return s.recv(512).decode().strip()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("vip")
@@ -76,6 +90,7 @@ def main():
     ap.add_argument("--sport", type=int, required=True, help="first source port")
     ap.add_argument("--count", type=int, default=8)
     ap.add_argument("--fresh", type=int, default=0, help="first source port of fresh connections")
+    ap.add_argument("--udp", default="", help="PORT:SPORT of a UDP flow asked every round")
     ap.add_argument("--out", required=True)
     ap.add_argument("--stop", required=True)
     ap.add_argument("--interval", type=float, default=0.05, help="seconds between rounds")
@@ -112,6 +127,13 @@ def main():
                     log.write("n %d %d %s\n" % (r, sport, ask(s, args.vip, close=True)))
             except (OSError, ValueError) as e:
                 log.write("FAIL %d %d fresh: %s\n" % (r, sport, e))
+                failed = True
+        if args.udp:
+            port, sport = (int(x) for x in args.udp.split(":"))
+            try:
+                log.write("u %d %d %s\n" % (r, sport, udp_ask(args.vip, port, sport, args.timeout)))
+            except OSError as e:
+                log.write("FAIL %d %d udp: %s\n" % (r, sport, e))
                 failed = True
         log.write("done %d\n" % r)
         r += 1

@@ -270,7 +270,8 @@ lab_backend_up() { # node
 lab_backend_start() { # node
 	local b=$1 i=${1#b}
 	rm -f "$LAB_DIR/$b.ready"
-	nsx "$(nsname "$b")" python3 "$LAB_TOOLS/backend.py" --name "$b" --ready "$LAB_DIR/$b.ready" \
+	# ip netns exec, not nsx: $! must be the server itself, for tests to kill.
+	ip netns exec "$(nsname "$b")" python3 "$LAB_TOOLS/backend.py" --name "$b" --ready "$LAB_DIR/$b.ready" \
 		--addr "$VIP4" --addr "$VIP46" --addr "$VIP6" --addr "$(be4 "$i")" --addr "$(be6 "$i")" \
 		--http-port "$HTTP_PORT" --udp-port "$UDP_PORT" --down-prefix "$LAB_DIR/$b.down." \
 		>>"$LAB_DIR/$b.log" 2>&1 &
@@ -432,7 +433,7 @@ lab_hcd_start() { # lbN
 # True once lbd on the node recorded every (backend, check) up, in SECONDS.
 lab_wait_health() { # lbN seconds
 	local t want=$((LAB_NBACKENDS * 3)) # IPv4 /health, IPv6 /health and /health/vip46
-	for ((t = 0; t < $2 * 20; t++)); do
+	for ((t = 0; t <= $2 * 20; t++)); do
 		[ "$(lab_sql_on "$1" "SELECT count(*) FROM backend_health WHERE status = 'up'")" = $want ] &&
 			return 0
 		sleep 0.05
@@ -587,11 +588,11 @@ lab_routes() { local v; for v in $(lab_vips); do lab_route "$v"; done; } # every
 # LB nodes given (sorted, space-separated; "" = no route), within SECONDS.
 lab_wait_routes() { # seconds "lb1 lb2" [vip...]
 	local secs=$1 want t v good
-	want=$(tr ' ' '\n' <<<"$2" | grep . | sort | paste -sd' ')
+	want=$(tr ' ' '\n' <<<"$2" | { grep . || true; } | sort | paste -sd' ')
 	shift 2
 	# shellcheck disable=SC2046 # one VIP per word
 	[ $# -gt 0 ] || set -- $(lab_vips)
-	for ((t = 0; t < secs * 50; t++)); do
+	for ((t = 0; t <= secs * 50; t++)); do # looks at least once
 		good=1
 		for v in "$@"; do [ "$(lab_route_via "$v")" = "$want" ] || { good=0; break; }; done
 		[ "$good" = 0 ] || return 0
