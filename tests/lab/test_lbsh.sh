@@ -13,8 +13,9 @@
 # - .watch with per-second rates;
 # - at a real pseudo-terminal (python3's pty): the prompt, multi-line
 #   statements, tab completion (table, column, dot-command), Ctrl-C that
-#   cancels the statement being typed and one that interrupts a running
-#   query, both leaving the shell alive, and history kept across runs.
+#   cancels the statement being typed, one that interrupts a running
+#   query and one that stops .watch, all leaving the shell alive, and
+#   history kept across runs.
 #
 # Needs root (setpriv to nobody); fails, never skips, without it.
 # Usage: [XLB_BUILD=build] tests/lab/test_lbsh.sh
@@ -201,6 +202,9 @@ assert b"abandoned" not in out.split(b"after", 1)[0].split(b"\n", 1)[-1], out
 os.write(fd, b"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\r")
 time.sleep(0.7)
 step("Ctrl-C interrupts a running query", fd, b"\x03", rb"Error: interrupted.*lbsh> ")
+step(".watch redraws until Ctrl-C", fd, b".watch 0.2 SELECT 'tick' AS t\r",
+     rb"Every 0\.2s.*tick.*Every 0\.2s.*tick")
+step("Ctrl-C stops .watch, back at the prompt", fd, b"\x03", rb"lbsh> ")
 step("the shell is still alive", fd, b"SELECT 6 * 7 AS n;\r", rb"\|\s+42 \|.*lbsh> ")
 os.write(fd, b".quit\r")
 os.waitpid(pid, 0)
