@@ -179,9 +179,11 @@ static int try_readonly(struct lbsh *sh, const char *uri)
 	int rc = sqlite3_open_v2(uri, &sh->db,
 				 SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
 
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(sh->db, 1);
 		rc = sqlite3_exec(sh->db, "SELECT count(*) FROM sqlite_schema",
 				  NULL, NULL, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "lbsh: %s: %s\n", sh->db_path,
 			sh->db ? sqlite3_errmsg(sh->db) : "cannot open");

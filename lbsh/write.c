@@ -138,7 +138,15 @@ const char *lbsh_error_text(struct lbsh *sh, int rc, char *buf, size_t len)
 	}
 	if (rc == SQLITE_INTERRUPT)
 		return "interrupted";
-	return xlb_db_error_text(sqlite3_errmsg(sh->db), buf, len);
+	xlb_db_error_text(sqlite3_errmsg(sh->db), buf, len);
+	/* SQLite names the key's columns, not its values: say what to do. */
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n, " (a row with this key exists: "
+			 "UPDATE it, or INSERT OR REPLACE)");
+	}
+	return buf;
 }
 
 static int ctl_open(struct lbsh *sh)

@@ -98,6 +98,9 @@ check "the error names table, key, field and value" grep -q \
 check "the transaction is rolled back: nothing partial" [ "$(rows)" = 1 ]
 check "and lbsh says so" grep -q "rolled back: nothing of it was committed" "$TMP/tx.txt"
 
+rc=0; sh_ -c "INSERT INTO service (vip, proto, port) VALUES ('203.0.113.10', 'tcp', 80)" 2>"$TMP/dup.txt" || rc=$?
+check "a duplicate key names the table and key columns, and what to do" \
+	failed_with "$rc" 1 "UNIQUE constraint failed: service.vip, service.proto, service.port (a row with this key exists: UPDATE it, or INSERT OR REPLACE)" "$TMP/dup.txt"
 rc=0; sh_ -c "DELETE FROM vip_state" 2>"$TMP/ro.txt" || rc=$?
 check "a runtime table refuses writes" \
 	failed_with "$rc" 1 "vip_state is read-only: runtime state written by lbd" "$TMP/ro.txt"
