@@ -216,7 +216,7 @@ static int import(struct lbsh *sh, const char *file, const char *table,
 	const char *why;
 	long rows = 0;
 
-	if (lbsh_table_readonly(table, &why)) {
+	if (lbsh_table_readonly(sh, table, &why)) {
 		lbsh_error(sh, "%s is read-only: %s", table, why);
 		return -1;
 	}

@@ -135,7 +135,11 @@ struct lbsh {
 	const char *src;
 	int line;
 	/* A write refused by the authorizer says why here. */
-	char denied[256];
+	char denied[512];
+	/* "backend, health_check, node, service": the writable tables. */
+	char config_tables[256];
+	/* Every table the schema made (there when the file was opened). */
+	char schema_tables[2048];
 	/* The requester to lbd-ctl, opened at the first write. */
 	struct xlb_bus ctl;
 	bool ctl_open;
@@ -194,7 +198,8 @@ int lbsh_sync(struct lbsh *sh, int timeout_ms);
 /* Waits briefly for an outstanding nudge, then closes the requester. */
 void lbsh_ctl_close(struct lbsh *sh);
 /* True when name is a table lbsh refuses to write (runtime, live). */
-bool lbsh_table_readonly(const char *name, const char **why);
+bool lbsh_table_readonly(const struct lbsh *sh, const char *name,
+			 const char **why);
 
 /* import.c */
 int lbsh_import(struct lbsh *sh, const char *file, const char *table);

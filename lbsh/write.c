@@ -3,11 +3,12 @@
  * write.c - what lbsh lets a statement write, what it says when a write
  * fails, and telling lbd about a committed change.
  *
- * Only the config tables are the operator's.  The runtime tables are lbd's
- * record of what it applied and heard, and the live tables are the
- * datapath's maps: an authorizer refuses statements that write them,
- * saying so, while the triggers of a config write (which append to
- * `revision`) go on as always.  A schema check fails through json_extract()
+ * Only the config tables are the operator's: those whose triggers log to
+ * `revision`, read from the schema.  The runtime tables are lbd's record
+ * of what it applied and heard, and the live tables are the datapath's
+ * maps: an authorizer refuses statements that write them, saying so,
+ * while the triggers of a config write (which append to `revision`) go
+ * on as always.  TEMP tables, and tables the user creates, are the user's.  A schema check fails through json_extract()
  * with a sentence naming the table, key and field (schema/001_init.sql);
  * lbsh shows that sentence alone.  SQLite runs each statement as a unit,
  * and run.c rolls back a script's open transaction when it stops at an
@@ -39,6 +40,7 @@ static const struct {
 			    "reports" },
 	{ "vip_state", "runtime state written by lbd" },
 	{ "reject", "runtime state written by lbd" },
+	{ "service_panic", "runtime state written by lbd" },
 	{ "prime", "part of the schema's checks" },
 	{ "service_check", "part of the schema's checks" },
 	{ "backend_check", "part of the schema's checks" },
@@ -46,7 +48,52 @@ static const struct {
 	{ "health_check_check", "part of the schema's checks" },
 };
 
-bool lbsh_table_readonly(const char *name, const char **why)
+/* A config table is one whose changes lbd applies: its triggers append
+ * to the revision log (DESIGN.md).  Read from the schema, so a table a
+ * later migration adds is writable, or not, by the same rule. */
+#define CONFIG_SQL \
+	"SELECT DISTINCT tbl_name FROM sqlite_schema WHERE type = 'trigger' " \
+	"AND sql LIKE '%INSERT INTO revision%' ORDER BY tbl_name"
+
+/* "a, b, c" of the names a query returns into buf; -E2BIG if too long. */
+static int load_names(struct lbsh *sh, const char *sql, char *buf,
+		      size_t len)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	if (sqlite3_prepare_v2(sh->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	buf[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+				      n ? ", " : "", t);
+	}
+	sqlite3_finalize(st);
+	return n < len ? 0 : -E2BIG;
+}
+
+/* The schema's own tables: those there when lbsh opened the file (a
+ * table the user creates afterwards is the user's). */
+#define SCHEMA_SQL \
+	"SELECT name FROM sqlite_schema WHERE type = 'table' " \
+	"AND name NOT LIKE 'sqlite_%' ORDER BY name"
+
+static bool in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; (p = strstr(p, name)); p++)
+		if ((p == list || p[-1] == ' ') &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+bool lbsh_table_readonly(const struct lbsh *sh, const char *name,
+			 const char **why)
 {
 	if (!name)
 		return false;
@@ -60,7 +107,12 @@ bool lbsh_table_readonly(const char *name, const char **why)
 			*why = readonly_tables[i].why;
 			return true;
 		}
-	return false;
+	if (in_list(sh->config_tables, name) ||
+	    !in_list(sh->schema_tables, name))
+		return false;
+	*why = "not a config table (its rows do not reach lbd through the "
+	       "revision log)";
+	return true;
 }
 
 /* arg1: the table; inner: the trigger or view the access comes from. */
@@ -71,33 +123,42 @@ static int authorize(void *arg, int action, const char *arg1,
 	const char *why;
 
 	(void)arg2;
-	(void)db;
 	if (inner) /* a trigger of the schema: its writes are the schema's */
+		return SQLITE_OK;
+	if (db && !strcmp(db, "temp")) /* the user's scratch tables */
 		return SQLITE_OK;
 	switch (action) {
 	case SQLITE_INSERT:
 	case SQLITE_UPDATE:
 	case SQLITE_DELETE:
-	case SQLITE_DROP_TABLE:
-	case SQLITE_ALTER_TABLE:
-	case SQLITE_DROP_VTABLE:
 		break;
+	case SQLITE_ALTER_TABLE: /* arg1 the database, arg2 the table */
+		arg1 = arg2;
+		/* fall through */
+	case SQLITE_DROP_TABLE:
+		if (!arg1 || !in_list(sh->schema_tables, arg1))
+			return SQLITE_OK;
+		snprintf(sh->denied, sizeof(sh->denied), "%s is part of xlb's "
+			 "schema: only its migrations change it", arg1);
+		return SQLITE_DENY;
 	default:
 		return SQLITE_OK;
 	}
-	/* ALTER names the table in arg2. */
-	if (action == SQLITE_ALTER_TABLE)
-		arg1 = arg2;
-	if (!lbsh_table_readonly(arg1, &why))
+	if (!lbsh_table_readonly(sh, arg1, &why))
 		return SQLITE_OK;
 	snprintf(sh->denied, sizeof(sh->denied),
 		 "%s is read-only: %s; lbsh writes only the config tables "
-		 "(node, health_check, service, backend)", arg1, why);
+		 "(%s)", arg1, why, sh->config_tables);
 	return SQLITE_DENY;
 }
 
 int lbsh_authorize_install(struct lbsh *sh)
 {
+	if (load_names(sh, CONFIG_SQL, sh->config_tables,
+		       sizeof(sh->config_tables)) ||
+	    load_names(sh, SCHEMA_SQL, sh->schema_tables,
+		       sizeof(sh->schema_tables)))
+		return -EIO;
 	return sqlite3_set_authorizer(sh->db, authorize, sh) == SQLITE_OK ?
 		       0 : -EIO;
 }
@@ -110,7 +171,7 @@ static const char *vtab_refused(struct lbsh *sh, const char *msg)
 	const char *why;
 
 	if (sscanf(msg, "table %63s may not be modified", name) != 1 ||
-	    !lbsh_table_readonly(name, &why))
+	    !lbsh_table_readonly(sh, name, &why))
 		return NULL;
 	snprintf(sh->denied, sizeof(sh->denied), "%s is read-only: %s",
 		 name, why);

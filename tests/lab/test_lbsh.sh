@@ -110,6 +110,12 @@ check "the revision log refuses writes" \
 rc=0; sh_ -c "UPDATE live_service SET packets = 0" 2>"$TMP/ro.txt" || rc=$?
 check "a live table refuses writes" failed_with "$rc" 1 \
 	"live_service is read-only: live datapath state read from the pinned maps" "$TMP/ro.txt"
+rc=0; sh_ -c "DROP TABLE backend" 2>"$TMP/ro.txt" || rc=$?
+check "the schema's tables cannot be dropped" \
+	failed_with "$rc" 1 "backend is part of xlb's schema: only its migrations change it" "$TMP/ro.txt"
+out=$(sh_ -list -c "CREATE TEMP TABLE t(a); INSERT INTO t VALUES (1); CREATE TABLE mine(a);
+INSERT INTO mine SELECT a + 1 FROM t; SELECT a FROM mine; DROP TABLE mine;")
+check "TEMP tables and the user's own tables are writable" [ "$out" = 2 ]
 revs=$(sqlite3 "$DB" "SELECT count(*) FROM revision")
 sh_ -c "UPDATE backend SET weight = 5 WHERE address = '198.51.100.7'" 2>/dev/null
 check "a config write still logs its revision (triggers are allowed)" \
