@@ -369,7 +369,11 @@ void hcd_pub_serve(struct hcd_pub *p);
 int hcd_pub_fd(struct hcd_pub *p);
 
 /* ---- privs.c ---------------------------------------------------------------- */
+/* With --user: no_new_privs, before any thread starts. */
+int hcd_no_new_privs(const char *user);
 /* As root with a user: become it, keeping only CAP_NET_RAW. */
 int hcd_drop_privileges(const char *user);
+/* Once the workers run: the main thread gives up CAP_NET_RAW too. */
+int hcd_drop_main_caps(const char *user);
 
 #endif /* HCD_H */

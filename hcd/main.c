@@ -307,9 +307,12 @@ static int serve(struct hcd *h, uint64_t cap)
 		err = hcd_drop_privileges(h->o.user);
 	if (!err)
 		err = hcd_pool_start(&h->pool, &po, &h->stats, &h->out);
+	if (!err)
+		err = hcd_drop_main_caps(h->o.user);
 	if (err) {
 		hcd_log(HCD_ERR, "%s", *xlb_errmsg() ? xlb_errmsg()
 						       : strerror(-err));
+		hcd_pool_stop(&h->pool);
 		return err;
 	}
 	err = hcd_pool_assign(&h->pool, h->specs.v, h->specs.n);
@@ -348,7 +351,11 @@ static int outbox_init(struct hcd_outbox *o)
 
 static int start(struct hcd *h, uint64_t *cap)
 {
-	int err = signals_block(h);
+	int err = hcd_no_new_privs(h->o.user);
+
+	if (err)
+		return err;
+	err = signals_block(h);
 
 	if (!err)
 		err = outbox_init(&h->out);
@@ -386,7 +393,7 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &h.o))
 		return 2;
-	hcd_log_level(h.o.verbose ? HCD_DEBUG : h.o.once ? HCD_WARN : HCD_INFO);
+	hcd_log_level(h.o.verbose ? HCD_DEBUG : HCD_INFO);
 	err = start(&h, &cap);
 	if (err) {
 		hcd_log(HCD_ERR, "%s", xlb_errmsg());

@@ -11,6 +11,7 @@
  * runs from the probe's own start, so waiting never fails a probe.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -446,6 +447,10 @@ static void *run(void *arg)
 	struct hcd_worker *w = arg;
 	struct epoll_event ev[EVENTS_MAX];
 	bool stop = false;
+	char name[16];
+
+	snprintf(name, sizeof(name), "hcd-w%u", w->idx);
+	pthread_setname_np(pthread_self(), name);
 
 	while (!stop && !w->err) {
 		int n = epoll_wait(w->ctx.ep, ev, EVENTS_MAX,

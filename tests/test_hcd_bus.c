@@ -14,13 +14,17 @@
  * decided key; a server stopped is reported down within interval x fall
  * + timeout and back up after `rise` successes; a check changed in the
  * database is reloaded (and only it); a restarted hcd reports nothing
- * before `rise` results; SIGUSR1 and exit print the statistics line.
+ * before `rise` results; SIGUSR1 and exit print the statistics line;
+ * started as root with --user, it runs as that user in every thread,
+ * the workers with CAP_NET_RAW alone, no thread with more.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <dirent.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -52,6 +56,10 @@
 #define RISE     2
 #define FALL     2
 #define SLOW_MS  300 /* the slow server's delay: past TIMEOUT */
+/* Checks whose timing is not measured get more room: this one thread
+ * serves every server, and the machine may be busy. */
+#define SLOW_IV  400
+#define SLOW_TO  300
 
 static char hcd_path[512];
 
@@ -333,7 +341,7 @@ static void sql(struct fx *f, const char *fmt, ...)
 		fail_msg("%s: %s", q, xlb_errmsg());
 }
 
-static void hcd_start(struct fx *f)
+static void hcd_start_as(struct fx *f, const char *user)
 {
 	f->hcd = fork();
 	assert_true(f->hcd >= 0);
@@ -341,10 +349,20 @@ static void hcd_start(struct fx *f)
 		int fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
 		dup2(fd, 2);
-		execl(hcd_path, "hcd", "--db", f->db, "--rundir", f->rundir,
-		      "--threads", "2", (char *)NULL);
+		if (user)
+			execl(hcd_path, "hcd", "--db", f->db, "--rundir",
+			      f->rundir, "--threads", "2", "--user", user,
+			      (char *)NULL);
+		else
+			execl(hcd_path, "hcd", "--db", f->db, "--rundir",
+			      f->rundir, "--threads", "2", (char *)NULL);
 		_exit(127);
 	}
+}
+
+static void hcd_start(struct fx *f)
+{
+	hcd_start_as(f, NULL);
 }
 
 /* SIGTERM; the exit status. */
@@ -533,9 +551,9 @@ static void configure(struct fx *f)
 	    INTERVAL, TIMEOUT, RISE, FALL, INTERVAL, TIMEOUT, RISE, FALL,
 	    INTERVAL, TIMEOUT, RISE, FALL, INTERVAL, TIMEOUT, RISE, FALL,
 	    INTERVAL, TIMEOUT, RISE, FALL, INTERVAL, TIMEOUT, RISE, FALL,
-	    INTERVAL, TIMEOUT, RISE, FALL, INTERVAL, TIMEOUT, RISE, FALL,
-	    INTERVAL, TIMEOUT, RISE, FALL, INTERVAL, TIMEOUT, RISE, FALL,
-	    INTERVAL, TIMEOUT, RISE, FALL);
+	    SLOW_IV, SLOW_TO, RISE, FALL, SLOW_IV, SLOW_TO, RISE, FALL,
+	    SLOW_IV, SLOW_TO, RISE, FALL, SLOW_IV, SLOW_TO, RISE, FALL,
+	    SLOW_IV, SLOW_TO, RISE, FALL);
 	sql(f, "INSERT INTO service (vip, proto, port) VALUES "
 	       "('203.0.113.1', 'tcp', 80), ('203.0.113.2', 'tcp', 80),"
 	       "('203.0.113.3', 'tcp', 80)");
@@ -726,12 +744,81 @@ static void test_snapshot_and_restart(void **state)
 	assert_int_equal(st, 3); /* SIGUSR1, and each exit */
 }
 
+/* The value of a "Name:\tvalue" line of /proc/PID/task/TID/status. */
+static void task_status(pid_t pid, const char *tid, const char *name,
+			char *out, size_t len)
+{
+	char path[128], line[256];
+	size_t n = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, tid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	out[0] = 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			snprintf(out, len, "%s", line + n + 2);
+			out[strcspn(out, "\n")] = 0;
+		}
+	fclose(f);
+}
+
+/* Started as root with --user nobody: every thread runs as nobody with
+ * CAP_NET_RAW alone, and ICMP through raw sockets still works. */
+static void test_privileges_dropped(void **state)
+{
+	struct fx *f = *state;
+	struct passwd *pw = getpwnam("nobody");
+	char v[128], dir[64];
+	unsigned int threads = 0, workers = 0;
+	struct dirent *e;
+	DIR *d;
+
+	assert_non_null(pw);
+	configure(f);
+	assert_int_equal(xlb_bus_sub_open(&f->sub, f->rundir, XLB_BUS_HEALTH), 0);
+	hcd_start_as(f, "nobody");
+	wait_state(f, "ping", 0, XLB_HEALTH_UP, 3000);
+	wait_state(f, "web", f->srv.port[K_OK], XLB_HEALTH_UP, 3000);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)f->hcd);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		bool worker;
+
+		threads++;
+		task_status(f->hcd, e->d_name, "Name", v, sizeof(v));
+		worker = !strncmp(v, "hcd-w", 5);
+		workers += worker;
+		/* Workers probe: CAP_NET_RAW (13).  Others (nng's): none. */
+		task_status(f->hcd, e->d_name, "CapEff", v, sizeof(v));
+		assert_string_equal(v, worker ? "0000000000002000"
+					      : "0000000000000000");
+		task_status(f->hcd, e->d_name, "CapPrm", v, sizeof(v));
+		assert_string_equal(v, worker ? "0000000000002000"
+					      : "0000000000000000");
+		task_status(f->hcd, e->d_name, "NoNewPrivs", v, sizeof(v));
+		assert_string_equal(v, "1");
+		task_status(f->hcd, e->d_name, "Uid", v, sizeof(v));
+		assert_int_equal(atoi(v), pw->pw_uid);
+	}
+	closedir(d);
+	assert_true(threads >= 3); /* main and two workers */
+	assert_int_equal(workers, 2);
+	assert_int_equal(WEXITSTATUS(hcd_stop(f)), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_states_over_the_bus, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_and_restart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_privileges_dropped, setup,
 						teardown),
 	};
 	char *slash;
