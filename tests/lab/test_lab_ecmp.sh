@@ -6,7 +6,8 @@
 # the router installs one ECMP route per VIP through both, hashed on the
 # 5-tuple.  Asserts:
 # - the router's route to the IPv4 VIP, the IPv6 VIP and the IPv4 VIP with
-#   IPv6 backends has exactly lb1 and lb2 as next hops;
+#   IPv6 backends has exactly lb1 and lb2 as next hops; both nodes' Maglev
+#   tables give every backend the same number of slots;
 # - HTTP and UDP to each of them (IPv4-in-IPv4, IPv6-in-IPv6, IPv4-in-IPv6)
 #   all answered, the flows split between the nodes (each flow in exactly
 #   one node's connection table, both nodes with some) and spread over the
@@ -44,6 +45,12 @@ done
 check "the router hashes ECMP on the 5-tuple (IPv4 and IPv6)" eval \
 	"[ \"\$(nsx $(nsname rt) sysctl -n net.ipv4.fib_multipath_hash_policy \
 		net.ipv6.fib_multipath_hash_policy | paste -sd' ')\" = '1 1' ]"
+maglev() { # node: every service's table, as slots per backend (lbsh, live_maglev)
+	nsx "$(nsname "$1")" "$LBSH" --db "$(lab_db "$1")" --pin-dir "$(lab_pin "$1")" -csv -c \
+		"SELECT vip, proto, port, address, slots FROM live_maglev ORDER BY 1, 2, 3, 4"
+}
+check "both nodes' Maglev tables give every backend the same slots (lbsh)" \
+	eval "[ \"\$(maglev lb1)\" = \"\$(maglev lb2)\" ] && [ \$(maglev lb1 | wc -l) -eq 18 ]"
 check "each node encapsulates from its own address" eval \
 	"[ \"\$(lab_sql_on lb1 'SELECT src4, src6 FROM node')\" = '$(lb4 lb1)|$(lb6 lb1)' ] &&
 	 [ \"\$(lab_sql_on lb2 'SELECT src4, src6 FROM node')\" = '$(lb4 lb2)|$(lb6 lb2)' ]"
