@@ -24,6 +24,12 @@
 #define RBUF_LEN     16384
 #define STARVED_US   10000 /* retry after running out of descriptors */
 #define IDLE_MS      1000
+/* Probes started per loop turn.  Loopback and local networks hand each
+ * SYN to a per-CPU backlog of netdev_max_backlog packets (1,000): 10,000
+ * connects in one go overflow it, and every dropped SYN is a second's
+ * retransmission, a timeout in a burst.  Between two batches the loop
+ * takes the answers that came, which also keeps latencies honest. */
+#define START_BURST  256
 
 struct hcd_worker {
 	unsigned int idx;
@@ -44,6 +50,7 @@ struct hcd_worker {
 	bool assigned; /* specs taken at least once */
 	size_t once_left;
 	uint64_t starved_until;
+	unsigned int budget; /* starts left in this turn */
 	bool starved_logged;
 	struct hcd_probe *free_probes;
 	uint64_t rng;
@@ -311,6 +318,7 @@ static bool start(struct hcd_worker *w, struct hcd_target *t, uint64_t now)
 	p->start_us = now;
 	p->deadline_us = now + (uint64_t)t->params->timeout_ms * 1000;
 	rc = hcd_probe_start(p, &w->ctx);
+	w->budget--;
 	if (rc < 0 && no_resources(rc)) {
 		hcd_probe_release(p);
 		put_probe(w, p);
@@ -335,7 +343,8 @@ static bool start(struct hcd_worker *w, struct hcd_target *t, uint64_t now)
 
 static void start_queued(struct hcd_worker *w, uint64_t now)
 {
-	while (w->qhead && w->inflight < w->cap && now >= w->starved_until) {
+	while (w->qhead && w->inflight < w->cap && now >= w->starved_until &&
+	       w->budget) {
 		struct hcd_target *t = dequeue(w);
 
 		if (t->gone) {
@@ -355,6 +364,8 @@ static void run_timers(struct hcd_worker *w, uint64_t now)
 		if (t->probe) {
 			t->probe->ok = false;
 			finish(w, t->probe, true, true);
+		} else if (!w->budget) {
+			break; /* the next turn goes on */
 		} else if (!start(w, t, now) && t->heap_idx != UINT32_MAX) {
 			break; /* cannot happen: a waiting target leaves */
 		}
@@ -436,6 +447,9 @@ static int wait_ms(struct hcd_worker *w, uint64_t now)
 
 	if (w->qhead && w->starved_until > now && w->starved_until < at)
 		at = w->starved_until;
+	/* A batch left work: take what came, then go on at once. */
+	if (!w->budget && (at <= now || (w->qhead && w->inflight < w->cap)))
+		return 0;
 	if (at <= now)
 		return 0;
 	at = (at - now + 999) / 1000;
@@ -469,8 +483,9 @@ static void *run(void *arg)
 				finish(w, p, true, false);
 		}
 		now = hcd_now_us();
+		w->budget = START_BURST;
+		start_queued(w, now); /* those waiting longest first */
 		run_timers(w, now);
-		start_queued(w, now);
 		flush_reports(w);
 		if (w->once && w->assigned && !w->once_left)
 			break;
