@@ -150,10 +150,12 @@ check "a write by nobody fails with a clear error, no crash" \
 check "and changes nothing" [ "$(sqlite3 "$TMP/ro/xlb.db" "SELECT count(*) FROM backend")" = 3 ]
 
 # ---- .watch ----------------------------------------------------------------------------
-out=$(sh_ -csv -c ".watch 0.5 2 SELECT 'clock' AS k, CAST(julianday('now') * 86400000 AS INTEGER) AS ms")
+# The wall clock in ms as a counter: its rate is about 1000 per second
+# (the window allows a loaded machine's scheduling delays).
+out=$(sh_ -csv -c ".watch 1 2 SELECT 'clock' AS k, CAST(julianday('now') * 86400000 AS INTEGER) AS ms")
 rate=$(echo "$out" | tail -n 1 | cut -d, -f3)
 check ".watch redraws with a per-second rate (ms/s about 1000: $rate)" \
-	python3 -c "import sys; r=float('$rate'); sys.exit(0 if 900 <= r <= 1100 else 1)"
+	python3 -c "import sys; r=float('$rate'); sys.exit(0 if 800 <= r <= 1200 else 1)"
 check ".watch names the rate column" grep -q "^k,ms,ms/s$" <<<"$out"
 
 # ---- a real pseudo-terminal ----------------------------------------------------------------
