@@ -9,7 +9,7 @@
  *
  *   hc_responder --targets N [--base 127.1.0.1] [--ports 8000-8099]
  *                [--per-proc N] [--procs P] [--delay-ms D [--delay-every K]]
- *                [--list FILE]
+ *                [--nice N] [--list FILE]
  *
  * Target i is address base + i / nports, port lo + i % nports; every
  * address must lie in 127.0.0.0/8.  A process may hold at most 20,000
@@ -19,6 +19,10 @@
  * for connections being answered).  TCP_DEFER_ACCEPT hands a connection
  * over only once its request (or FIN) is there, so it is answered within
  * the same wake-up and holds a descriptor for microseconds.
+ *
+ * --nice N (-20..19; below 0 needs root) sets the workers' priority: a
+ * benchmark's responder stands for backends on other machines, so it
+ * should not be what a busy machine starves first.
  *
  * --delay-ms D holds every K-th target's answer (--delay-every, default
  * every target) for D ms after the request: a slow server, to see a
@@ -74,6 +78,8 @@ struct options {
 	unsigned int procs;
 	unsigned int delay_ms;
 	unsigned int delay_every;
+	int nice;
+	bool set_nice;
 	const char *list;
 };
 
@@ -373,6 +379,11 @@ static int worker_run(const struct options *o, unsigned int first,
 	struct rlimit rl;
 	struct worker w = { .o = o, .first = first, .count = cnt, .c = c };
 
+	if (o->set_nice && setpriority(PRIO_PROCESS, 0, o->nice)) {
+		fprintf(stderr, "hc_responder: --nice %d: %s\n", o->nice,
+			strerror(errno));
+		return 1;
+	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	w.nfd = (int)rl.rlim_cur;
 	w.conns = calloc((size_t)w.nfd, sizeof(*w.conns));
@@ -420,6 +431,22 @@ static int parse_uint(const char *name, const char *s, unsigned int lo,
 		return -1;
 	}
 	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_nice(const char *s, struct options *o)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < -20 || v > 19) {
+		fprintf(stderr, "hc_responder: --nice \"%s\" is not -20..19\n", s);
+		return -1;
+	}
+	o->nice = (int)v;
+	o->set_nice = true;
 	return 0;
 }
 
@@ -488,6 +515,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "delay-every", required_argument, NULL, 'e' },
 		{ "list", required_argument, NULL, 'l' },
+		{ "nice", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -506,6 +534,7 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'd': err = parse_uint("--delay-ms", optarg, 0, 600000, &o->delay_ms); break;
 		case 'e': err = parse_uint("--delay-every", optarg, 1, 1u << 24, &o->delay_every); break;
 		case 'l': o->list = optarg; break;
+		case 'N': err = parse_nice(optarg, o); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}

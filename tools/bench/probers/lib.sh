@@ -50,12 +50,17 @@ hb_forget() { # pid
 }
 
 # Starts hc_responder with its arguments; waits until it listens.  Sets
-# HB_RESP (its pid), HB_RESP_WORKERS (the workers' pids), HB_RESP_LOG.
+# HB_RESP (its pid), HB_RESP_WORKERS (the workers' pids), HB_RESP_LOG.  As
+# root its workers run at nice -10: they stand for backends on machines
+# of their own, and a busy machine must not starve them first (then the
+# probers would measure the responder).
 hb_responder_start() { # list-file responder-args...
-	local list=$1 t
+	local list=$1 t nice=()
 	shift
+	[ "$EUID" = 0 ] && nice=(--nice -10)
 	HB_RESP_LOG=$HB_DIR/responder.$$.$RANDOM
-	"$HB_BUILD/hc_responder" --list "$list" "$@" >"$HB_RESP_LOG.out" 2>"$HB_RESP_LOG.err" &
+	"$HB_BUILD/hc_responder" --list "$list" "${nice[@]}" "$@" \
+		>"$HB_RESP_LOG.out" 2>"$HB_RESP_LOG.err" &
 	HB_RESP=$!
 	HB_PIDS+=("$HB_RESP")
 	for ((t = 0; t < 600; t++)); do

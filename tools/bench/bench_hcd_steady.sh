@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# bench_hcd_steady - hcd in steady state at LINE's scale (seed 002: 140,000
+# checks): 140,000 distinct checks at a 5 s interval (3 s timeout) for one
+# minute against hc_responder; false timeouts, hcd's CPU as a share of one
+# core (utime + stime from /proc/PID/stat over the minute), its RSS.
+#
+# The load: 35,000 loopback targets (ADDRESS:PORT, 127.1.0.1.. x ports
+# 8000-8099), each a backend of four services on its port (VIPs
+# 192.0.2.1-4), each service with its own check: a TCP connect, and HTTP
+# GETs of /healthz, /ready and /status.  Four different checks of one
+# backend are four probes (hcd merges only identical ones), so 140,000
+# probes every 5 s, 28,000 a second, 35,000 TCP and 105,000 HTTP; the
+# responder needs a listening socket per ADDRESS:PORT only.  The database
+# is the real schema, imported with the sqlite3 tool.
+#
+# Measured after one interval (start-up and the first, jittered round
+# excluded), over DURATION seconds:
+#   hcd       the real hcd (--threads = CPUs), following the database;
+#             probes, timeouts and downs from its SIGUSR1 line (deltas over
+#             the minute), CPU from /proc, VmRSS / VmHWM at the end.
+#   Node.js   prober.js --steady, the same 140,000 checks at the same
+#             interval and jitter, as many processes: the baseline of the
+#             ratio (CPU per probe done, in the same run).
+# Against the target too: hcd at most half a core, zero false timeouts.
+# The responder's CPU over hcd's minute is printed for context (the server
+# side of the same exchanges).
+#
+# Environment: XLB_BUILD (default build), BENCH_HCD_STEADY_S (default 60),
+# BENCH_HCD_THREADS (default: CPUs), BENCH_HCD_TARGETS (default 35,000).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tools/bench/probers/lib.sh
+
+DURATION=${BENCH_HCD_STEADY_S:-60}
+THREADS=${BENCH_HCD_THREADS:-$(nproc)}
+TARGETS=${BENCH_HCD_TARGETS:-35000}
+INTERVAL_MS=5000
+TIMEOUT_MS=3000
+TCK=$(getconf CLK_TCK)
+rc=0
+
+hb_init bench_hcd_steady
+HCD=$HB_BUILD/hcd
+[ -x "$HCD" ] || hb_die "$HCD is not built (make BUILD=$HB_BUILD)"
+LIST=$HB_DIR/targets
+CHECKS=$HB_DIR/checks
+DB=$HB_DIR/steady.db
+
+# The four checks: name, type, path (the services on VIP 192.0.2.K).
+STEADY_CHECKS="steady-tcp tcp /
+steady-healthz http /healthz
+steady-ready http /ready
+steady-status http /status"
+
+build_load() {
+	local k=0 name type path
+	{
+		while read -r name type path; do
+			k=$((k + 1))
+			echo "INSERT INTO health_check (name, type, path, interval_ms, timeout_ms)" \
+				"VALUES ('$name', '$type', '$path', $INTERVAL_MS, $TIMEOUT_MS);"
+			hb_sql_services "192.0.2.$k" "$name" "$LIST"
+			hb_sql_backends "192.0.2.$k" "$LIST"
+		done <<<"$STEADY_CHECKS"
+	} | hb_db "$DB"
+	while read -r name type path; do
+		if [ "$type" = tcp ]; then
+			awk '{ print $1, $2, "tcp" }' "$LIST"
+		else
+			awk -v p="$path" '{ print $1, $2, "http", p }' "$LIST"
+		fi
+	done <<<"$STEADY_CHECKS" >"$CHECKS"
+}
+
+# hcd's stats line, asked with SIGUSR1 (signalfd: safe once it follows).
+hcd_stats() { # pid log
+	local before
+	before=$(grep -c '^hcd stats:' "$2")
+	kill -USR1 "$1"
+	for ((t = 0; t < 50; t++)); do
+		[ "$(grep -c '^hcd stats:' "$2")" -gt "$before" ] && break
+		sleep 0.1
+	done
+	grep '^hcd stats:' "$2" | tail -1
+}
+
+# Field f of line b minus that of line a.
+delta() { echo $(($(hb_field "$2" "$3") - $(hb_field "$1" "$3"))); }
+
+run_hcd() {
+	local log=$HB_DIR/hcd.log pid t s0 s1 k0 k1 r0 r1 rss hwm
+	"$HCD" --db "$DB" --rundir "$HB_DIR/run" --threads "$THREADS" 2>"$log" &
+	pid=$!
+	HB_PIDS+=("$pid")
+	for ((t = 0; t < 600; t++)); do
+		grep -qs following "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -qs following "$log" || hb_die "hcd did not start: $(tail -3 "$log")"
+	sleep $((INTERVAL_MS / 1000)) # the first, jittered round
+	s0=$(hcd_stats "$pid" "$log")
+	k0=$(hb_ticks "$pid") r0=$(hb_ticks $HB_RESP_WORKERS)
+	sleep "$DURATION"
+	k1=$(hb_ticks "$pid") r1=$(hb_ticks $HB_RESP_WORKERS)
+	s1=$(hcd_stats "$pid" "$log")
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	kill -TERM "$pid"
+	wait "$pid"
+	HCD_RC=$?
+	hb_forget "$pid"
+	HCD_CHECKS=$(hb_field "$s1" checks)
+	HCD_PROBES=$(delta "$s0" "$s1" probes)
+	HCD_TIMEOUTS=$(delta "$s0" "$s1" timeouts)
+	HCD_DOWN=$(delta "$s0" "$s1" down)
+	HCD_LATE=$(hb_field "$s1" late_ms_max)
+	HCD_INFLIGHT=$(hb_field "$s1" inflight_max)
+	HCD_CPU_MS=$(((k1 - k0) * 1000 / TCK))
+	HCD_RSS=$rss HCD_HWM=$hwm
+	RESP_CPU_MS=$(((r1 - r0) * 1000 / TCK))
+}
+
+run_node() {
+	NODE_LINE=$(node tools/bench/probers/prober.js --targets "$CHECKS" --steady \
+		--interval-ms $INTERVAL_MS --duration-s "$DURATION" \
+		--timeout-ms $TIMEOUT_MS --procs "$THREADS")
+	[ -n "$NODE_LINE" ] || { hb_log "prober.js --steady gave no line"; rc=1; }
+}
+
+share() { awk -v ms="$1" -v s="$DURATION" 'BEGIN { printf "%.3f", ms / 1000 / s }'; }
+
+report() {
+	local expect nprobes ncpu ok=1
+	expect=$(( $(wc -l <"$CHECKS") * DURATION * 1000 / INTERVAL_MS ))
+	nprobes=$(hb_field "$NODE_LINE" probes)
+	ncpu=$(hb_field "$NODE_LINE" cpu_ms)
+	printf '  %-10s %8s %10s %9s %6s %9s %10s %11s %s\n' prober checks "probes" timeouts down \
+		"CPU" "core share" late_ms_max memory
+	printf '  %-10s %8s %10s %9s %6s %7.1f s %10s %11s RSS %d MB (peak %d MB)\n' hcd \
+		"$HCD_CHECKS" "$HCD_PROBES" "$HCD_TIMEOUTS" "$HCD_DOWN" \
+		"$(awk -v v="$HCD_CPU_MS" 'BEGIN { print v / 1000 }')" "$(share "$HCD_CPU_MS")" \
+		"$HCD_LATE" $((HCD_RSS / 1024)) $((HCD_HWM / 1024))
+	printf '  %-10s %8s %10s %9s %6s %7.1f s %10s %11s RSS %d MB (%s procs)\n' Node.js \
+		"$(hb_field "$NODE_LINE" checks)" "$nprobes" "$(hb_field "$NODE_LINE" timeouts)" \
+		"$(hb_field "$NODE_LINE" down)" "$(awk -v v="$ncpu" 'BEGIN { print v / 1000 }')" \
+		"$(share "$ncpu")" "$(hb_field "$NODE_LINE" late_ms_max)" \
+		$(($(hb_field "$NODE_LINE" rss_kb) / 1024)) "$THREADS"
+	echo "  probes expected in ${DURATION} s: $expect; hcd's in-flight peak $HCD_INFLIGHT;" \
+		"responder CPU over hcd's minute: $(share "$RESP_CPU_MS") core"
+	awk -v h="$HCD_CPU_MS" -v hp="$HCD_PROBES" -v n="$ncpu" -v np="$nprobes" 'BEGIN {
+		if (n > 0 && hp > 0 && np > 0)
+			printf "  hcd / Node.js: CPU %.2fx, CPU per probe %.2fx (%.1f vs %.1f us)\n",
+				h / n, (h / hp) / (n / np), h * 1000 / hp, n * 1000 / np }'
+	[ "$HCD_TIMEOUTS" = 0 ] && [ "$HCD_DOWN" = 0 ] || ok=0
+	[ "$HCD_CHECKS" = "$(wc -l <"$CHECKS")" ] || ok=0
+	awk -v p="$HCD_PROBES" -v e="$expect" 'BEGIN { exit !(p >= e * 0.95) }' || ok=0
+	awk -v ms="$HCD_CPU_MS" -v s="$DURATION" 'BEGIN { exit !(ms / 1000 / s <= 0.5) }' || ok=0
+	if [ $ok = 1 ]; then
+		echo "  target: every check every 5 s, zero false timeouts, hcd <= 0.5 core: MET"
+	else
+		echo "  target: every check every 5 s, zero false timeouts, hcd <= 0.5 core: NOT MET"
+	fi
+}
+
+main() {
+	local t0
+	cat <<EOF
+bench_hcd_steady: $((TARGETS * 4)) checks ($TARGETS loopback targets x TCP + HTTP /healthz,
+  /ready, /status), every ${INTERVAL_MS} ms, ${TIMEOUT_MS} ms timeout, measured over ${DURATION} s after one
+  interval.  Real hcd (--threads $THREADS), then the Node.js prober ($THREADS procs) on the same
+  load; every target answers at once, so every timeout is a false one.  CPU: utime +
+  stime (hcd from /proc, Node from process.cpuUsage), as a share of one core.
+  Target: hcd <= 0.5 core, zero false timeouts.  $(nproc) CPUs, load average $(hb_load).
+EOF
+	hb_responder_start "$LIST" --targets "$TARGETS"
+	t0=$(date +%s%N)
+	build_load
+	echo "  database: $(sqlite3 "$DB" 'SELECT count(*) FROM backend') backend rows," \
+		"imported with sqlite3 in $((($(date +%s%N) - t0) / 1000000)) ms"
+	run_hcd
+	run_node
+	hb_responder_stop
+	echo "  responder: $HB_RESP_STATS"
+	report
+	[ "${HCD_RC:-1}" = 0 ] || { hb_log "hcd exited with $HCD_RC"; rc=1; }
+	return $rc
+}
+
+main
