@@ -8,12 +8,13 @@
 # client holds 12 long-lived HTTP/1.1 connections to each VIP (IPv4, IPv6,
 # IPv4 with IPv6 backends) and asks each one who it is every ~50 ms.  The
 # test finds in the nodes' connection tables which node A carries some of
-# them, then stops A's BGP speaker, twice: with SIGTERM (a BGP Cease) and
-# with SIGKILL (only the kernel closes its session).  Each time asserts that
-# the router's routes drop A within seconds, that A then forwards nothing,
+# them, then stops A's BGP speaker with SIGTERM (a BGP Cease), with
+# SIGKILL (only the kernel closes its session), and takes A's link down
+# (the router's side loses its carrier).  Each time asserts that the
+# router's routes drop A within seconds, that A then forwards nothing,
 # that A's flows appear in B's connection table, that A returns to every
-# route once its speaker is back and carries traffic again, and, at the
-# end, that no connection failed and each was answered in every round by
+# route once its speaker or link is back and carries traffic again, and,
+# at the end, that no connection failed and each was answered in every round by
 # the backend that held it first: B's Maglev table is A's, so the backends
 # never see a packet of a connection they do not hold.
 #
@@ -98,27 +99,32 @@ moved() { # every flow A held is now in B's table
 		[ -z "$(comm -23 <(on_node 0 "$A" "$tag") <(on_node "$1" "$B" "$tag"))" ] || return 1
 	done
 }
-for how in TERM KILL; do
-	echo "[----------] $A's BIRD stopped with SIG$how"
-	pid=$(cat "$LAB_DIR/$A/bird.started")
+for how in TERM KILL LINK; do
 	t0=$(date +%s%N)
-	kill -"$how" "$pid"
-	check "SIG$how: the router's route to every VIP drops $A within 5 s" \
+	if [ $how = LINK ]; then
+		echo "[----------] $A's link down"
+		lab_link_down "$A"
+	else
+		echo "[----------] $A's BIRD stopped with SIG$how"
+		pid=$(cat "$LAB_DIR/$A/bird.started")
+		kill -"$how" "$pid"
+	fi
+	check "$how: the router's route to every VIP drops $A within 5 s" \
 		lab_wait_routes 5 "$B"
 	echo "    route moved in $((($(date +%s%N) - t0) / 1000000)) ms: $(lab_route "$VIP6")"
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+	[ $how = LINK ] || while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
 	sleep 0.1 # packets already past the router
 	f0=$(lab_forwarded "$A")
-	check "SIG$how: traffic goes on through $B alone (5 rounds)" wait_rounds 5
-	check "SIG$how: $A forwards nothing while it is not a next hop" \
+	check "$how: traffic goes on through $B alone (5 rounds)" wait_rounds 5
+	check "$how: $A forwards nothing while it is not a next hop" \
 		[ "$(lab_forwarded "$A")" -eq "$f0" ]
-	check "SIG$how: every flow $A carried is now in $B's connection table" moved "$how"
+	check "$how: every flow $A carried is now in $B's connection table" moved "$how"
 	f0=$(lab_forwarded "$A")
-	lab_bird_start "$A"
-	check "SIG$how: $A's speaker back, every VIP routed through both nodes again" \
+	if [ $how = LINK ]; then lab_link_up "$A"; else lab_bird_start "$A"; fi
+	check "$how: $A back, every VIP routed through both nodes again" \
 		lab_wait_routes 10 "lb1 lb2"
-	check "SIG$how: traffic goes on (5 rounds)" wait_rounds 5
-	check "SIG$how: $A forwards its flows again" [ "$(lab_forwarded "$A")" -gt "$f0" ]
+	check "$how: traffic goes on (5 rounds)" wait_rounds 5
+	check "$how: $A forwards its flows again" [ "$(lab_forwarded "$A")" -gt "$f0" ]
 done
 
 # --- the verdict of the connections themselves ------------------------------------------

@@ -164,9 +164,10 @@ lab_require() {
 # no router advertisements or DAD, and MLD reports all sent at once when an
 # address is added, so no packet but the tests' own crosses the links once
 # the lab is up; no reverse-path filter (answers from a VIP cross the router
-# on a path other than the one the VIP is routed on).  The router hashes
-# ECMP routes on the 5-tuple (policy 1, IPv4 and IPv6) so that flows, not
-# hosts, spread over the LB nodes.
+# on a path other than the one the VIP is routed on); IPv6 addresses kept
+# while a link is down (lab_link_down).  The router hashes ECMP routes on
+# the 5-tuple (policy 1, IPv4 and IPv6) so that flows, not hosts, spread
+# over the LB nodes, and never uses a next hop whose link is down.
 lab_ns_create() {
 	local node ns
 	mkdir -p "$LAB_DIR"
@@ -177,11 +178,29 @@ lab_ns_create() {
 			net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
 			net.ipv6.conf.default.mldv1_unsolicited_report_interval=0 \
 			net.ipv6.conf.default.mldv2_unsolicited_report_interval=0 \
+			net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1 \
 			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 		ip -n "$ns" link set lo up
 	done
 	nsx "$(nsname rt)" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1
+		net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1 \
+		net.ipv4.conf.all.ignore_routes_with_linkdown=1 \
+		net.ipv6.conf.all.ignore_routes_with_linkdown=1
+}
+
+# A node's link fails (its eth0 goes down: the router's side loses its
+# carrier), then comes back: the node's routes, which the kernel dropped
+# with the link, are put back.  IPv4 and IPv6 addresses and the XDP
+# program stay.
+lab_link_down() { ip -n "$(nsname "$1")" link set eth0 down; } # node
+lab_link_up() { # lbN
+	local ns n
+	ns=$(nsname "$1"); n=$(link_no "$1")
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route replace default via "$(rt_lb4 "$1")"
+	ip -n "$ns" -6 route replace default via "$(rt_lb6 "$1")"
+	ip -n "$ns" neigh replace "$(rt_lb4 "$1")" lladdr "$(mac "$n" 1)" dev eth0 nud permanent
+	ip -n "$ns" -6 neigh replace "$(rt_lb6 "$1")" lladdr "$(mac "$n" 1)" dev eth0 nud permanent
 }
 
 # Connects node's eth0 to the router's interface named after the node.
@@ -478,6 +497,7 @@ protocol kernel kernel4 { ipv4 { import none; export all; }; merge paths on; }
 protocol kernel kernel6 { ipv6 { import none; export all; }; merge paths on; }
 template bgp lbnode {
 	local as $LAB_AS_RT;
+	check link yes; # a link that goes down ends the session at once
 	$LAB_BGP_TIMERS
 }
 EOF
