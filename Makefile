@@ -200,6 +200,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/xlb/
 	install -m 0644 $(wildcard tools/*.8 $(addsuffix /*.8,$(PROG_DIRS))) \
 		$(DESTDIR)$(PREFIX)/share/man/man8/
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(wildcard $(addsuffix /*.1,$(PROG_DIRS)))
 	tools/systemd/render $(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -D -m 0644 tools/systemd/xlb.sysusers \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/xlb.conf
