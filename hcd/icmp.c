@@ -98,15 +98,11 @@ int hcd_icmp_start(struct hcd_probe *p, struct hcd_wctx *w)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	uint8_t pkt[8 + PAYLOAD];
-	int one = 1, rc = open_socket(p, w);
+	int rc = open_socket(p, w);
 
 	if (rc != HCD_STEP_WAIT)
 		return rc;
-	if (p->t->family == XLB_FAM_V4)
-		setsockopt(p->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-	else
-		setsockopt(p->fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
-			   sizeof(one));
+	hcd_sock_recverr(p);
 	len = hcd_sockaddr(p->t->family, &p->t->addr, 0, &ss);
 	if (connect(p->fd, (struct sockaddr *)&ss, len))
 		return hcd_probe_done(p, false, hcd_errno_reason(errno));

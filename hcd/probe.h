@@ -60,6 +60,8 @@ socklen_t hcd_sockaddr(uint8_t family, const union xlb_addr *a,
 /* A non-blocking socket bound as the check says, connecting. */
 int hcd_sock_open(struct hcd_probe *p, struct hcd_wctx *w, int type,
 		  int proto);
+/* ICMP errors for the socket on its error queue (IP_RECVERR). */
+void hcd_sock_recverr(struct hcd_probe *p);
 int hcd_tcp_start(struct hcd_probe *p, struct hcd_wctx *w);
 int hcd_tcp_step(struct hcd_probe *p, struct hcd_wctx *w, uint32_t ev);
 /* 0 once connected, -EINPROGRESS, or another negative errno. */

@@ -92,6 +92,17 @@ int hcd_sock_open(struct hcd_probe *p, struct hcd_wctx *w, int type,
 	return HCD_STEP_WAIT;
 }
 
+void hcd_sock_recverr(struct hcd_probe *p)
+{
+	int one = 1;
+
+	if (p->t->family == XLB_FAM_V4)
+		setsockopt(p->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	else
+		setsockopt(p->fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
+			   sizeof(one));
+}
+
 int hcd_tcp_start(struct hcd_probe *p, struct hcd_wctx *w)
 {
 	return hcd_sock_open(p, w, SOCK_STREAM, 0);

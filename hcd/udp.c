@@ -19,15 +19,11 @@
 int hcd_udp_start(struct hcd_probe *p, struct hcd_wctx *w)
 {
 	const struct hcd_params *c = p->t->params;
-	int one = 1, rc = hcd_sock_open(p, w, SOCK_DGRAM, 0);
+	int rc = hcd_sock_open(p, w, SOCK_DGRAM, 0);
 
 	if (rc != HCD_STEP_WAIT)
 		return rc;
-	if (p->t->family == XLB_FAM_V4)
-		setsockopt(p->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-	else
-		setsockopt(p->fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
-			   sizeof(one));
+	hcd_sock_recverr(p);
 	if (send(p->fd, c->send ? (const void *)c->send : "", c->send_len,
 		 MSG_NOSIGNAL) < 0)
 		return hcd_probe_done(p, false, hcd_errno_reason(errno));
