@@ -14,7 +14,8 @@
 # reconfigurations, not ten; a broken bird.conf -> the error is logged,
 # BIRD keeps announcing the old set, and the change goes through once the
 # file is fixed; SIGTERM -> withdrawn; --keep-routes -> kept; lbd killed
-# -> kept while the program is attached; `lbd detach` -> withdrawn.  With
+# -> kept while the program is attached, a change made meanwhile taken
+# from lbd's snapshot once it is back; `lbd detach` -> withdrawn.  With
 # FRR's bgpd as the speaker: announced, withdrawn within 1 s and back, a
 # restarted bgpd brought back to the set, SIGTERM -> withdrawn.
 #
@@ -119,6 +120,16 @@ sleep 1.5
 kill -9 "$LBD_PID"
 check "lbd killed: still announced 3 s later (the program is attached)" stays 1 "$VIP4/32" 3000
 check "bgpd-bridge noticed lbd is gone" grep -q "lbd does not answer\|lbd is not there" "$DIR/bridge.log"
+# Readiness changes while lbd is away; lbd back: its snapshot says so.
+set_backends "$VIP4" maint
+check "the database changed while lbd is away: nothing moves" stays 1 "$VIP4/32" 1000
+start_lbd lbd-again.log
+t=$(wait_rt 0 "$VIP4/32" 5000)
+check "lbd started again: the bridge takes its state, withdrawn ($t ms)" within "$t" 5000
+set_backends "$VIP4" active
+t=$(wait_rt 1 "$VIP4/32" 3000)
+check "and follows it again: announced within 1 s ($t ms)" within "$t" 1000
+kill -9 "$LBD_PID"
 nsx "$NS_LB" "$LBD" detach --db "$DB" --pin-dir "$PIN" >>"$DIR/lbd.log" 2>&1
 t=$(wait_rt 0 "$VIP4/32" 3000)
 check "lbd detach: withdrawn at the router within 1 s ($t ms)" within "$t" 1000
