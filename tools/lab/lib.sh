@@ -339,15 +339,16 @@ lab_lb_up() {
 # sources, small tables) and every service of LAB_SERVICES with all the
 # backends.  Every node gets the same services and backends, so every node
 # computes the same Maglev tables.  hcd checks each backend over HTTP on
-# its own address every 200 ms (down after 2 failures, up after 2
-# successes): /health for the services of VIP4 and VIP6, /health/vip46 for
-# those of VIP46, so a test can fail one VIP's backends alone.
+# its own address every 200 ms (200 ms to answer; down after 3 failures,
+# up after 2 successes: a python backend on a busy 2-core machine may miss
+# one answer): /health for the services of VIP4 and VIP6, /health/vip46
+# for those of VIP46, so a test can fail one VIP's backends alone.
 lab_config_sql() { # [lbN]
 	local n=${1:-lb1} id vip proto port fam i check
 	echo "BEGIN;"
 	echo "INSERT INTO health_check (name, type, port, path, interval_ms, timeout_ms,
-		rise, fall) VALUES ('lab-http', 'http', $HTTP_PORT, '/health', 200, 150, 2, 2),
-		('lab-http46', 'http', $HTTP_PORT, '/health/vip46', 200, 150, 2, 2);"
+		rise, fall) VALUES ('lab-http', 'http', $HTTP_PORT, '/health', 200, 200, 2, 3),
+		('lab-http46', 'http', $HTTP_PORT, '/health/vip46', 200, 200, 2, 3);"
 	echo "INSERT INTO node (id, interface, xdp_mode, next_hop_mac, src4, src6,
 		mtu, ttl, max_services, max_backends, max_flows) VALUES (1, 'eth0',
 		'native', '$(mac "$(link_no "$n")" 1)', '$(lb4 "$n")', '$(lb6 "$n")',
