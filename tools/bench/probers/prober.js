@@ -228,7 +228,7 @@ function summary(a, total, results, wallMs) {
 			`wall_ms=${wallMs} cpu_ms=${cpu.toFixed(0)} procs=${a.procs}`);
 		return;
 	}
-	const late = Math.max(...results.map((r) => r.lateMax));
+	const late = Math.round(Math.max(...results.map((r) => r.lateMax)));
 	console.log(`prober.js steady: checks=${total} probes=${sum((r) => r.counts.probes)} ` +
 		`up=${sum((r) => r.counts.up)} down=${sum((r) => r.counts.down)} ` +
 		`timeouts=${sum((r) => r.counts.timeout)} cpu_ms=${cpu.toFixed(0)} ` +
