@@ -151,8 +151,10 @@ static void reconcile(struct bgpd_bridge *br, double now, bool force)
 	const struct bgpd_vipset *set = desired(br);
 	int err;
 
-	if (!set)
+	if (!set) {
+		br->retry_at = 0; /* nothing to retry until something is known */
 		return;
+	}
 	err = br->backend->apply(br->backend, set, force);
 	if (err)
 		failed(br, err, now);

@@ -26,7 +26,7 @@ PIN=$DIR/bpf RUN=$DIR/run INC=$DIR/bird-include DB=$DIR/xlb.db
 LB4=192.0.2.2 RT4=192.0.2.1 LB6=2001:db8:2::2 RT6=2001:db8:2::1
 LB_MAC=02:78:6c:02:00:02 RT_MAC=02:78:6c:02:00:01
 VIP4=203.0.113.10 VIP6=2001:db8:100::10 VIP_DOWN=203.0.113.30
-BURST_VIPS=$(for i in $(seq 40 49); do echo 203.0.113.$i; done)
+BURST_VIPS=$(for i in $(seq 40 49); do echo "203.0.113.$i"; done)
 PIDS=()
 POLL_S=${BGPD_LAB_POLL_S:-0.02} # between two looks at the router's RIB
 
@@ -91,17 +91,20 @@ topology() {
 sql() { sqlite3 -bail -cmd ".timeout 5000" "$DB" "$@"; }
 
 config_sql() {
-	local v
+	local v vip addr
 	echo "BEGIN;"
 	echo "INSERT INTO node (id, interface, xdp_mode, next_hop_mac, src4, src6,
 		mtu, ttl, max_services, max_backends, max_flows) VALUES (1, 'eth0',
 		'native', '$RT_MAC', '$LB4', '$LB6', 1500, 64, 64, 256, 4096);"
-	for v in "$VIP4 198.51.100.10" "$VIP4 198.51.100.11" "$VIP6 2001:db8:b1::2" \
-		"$VIP_DOWN 198.51.100.12"; do
-		set -- $v
-		echo "INSERT OR IGNORE INTO service (vip, proto, port) VALUES ('$1', 'tcp', 80);"
-		echo "INSERT INTO backend (vip, proto, port, address) VALUES ('$1', 'tcp', 80, '$2');"
-	done
+	while read -r vip addr; do
+		echo "INSERT OR IGNORE INTO service (vip, proto, port) VALUES ('$vip', 'tcp', 80);"
+		echo "INSERT INTO backend (vip, proto, port, address) VALUES ('$vip', 'tcp', 80, '$addr');"
+	done <<EOF
+$VIP4 198.51.100.10
+$VIP4 198.51.100.11
+$VIP6 2001:db8:b1::2
+$VIP_DOWN 198.51.100.12
+EOF
 	echo "UPDATE backend SET state = 'maint' WHERE vip = '$VIP_DOWN';"
 	for v in $BURST_VIPS; do
 		echo "INSERT INTO service (vip, proto, port) VALUES ('$v', 'udp', 53);"
@@ -278,6 +281,6 @@ start_frr() {
 	die "bgpd did not start: $(cat "$DIR/frr.log")"
 }
 frr_bridge() { # log
-	start_bridge "${1:-bridge-frr.log}" --frr --vty-socket "$DIR/frr" --asn 65001 --resync-s 1
+	start_bridge "$1" --frr --vty-socket "$DIR/frr" --asn 65001 --resync-s 1
 }
 vtysh_lb() { vtysh --vty_socket "$DIR/frr" -d bgpd -c "$@"; }

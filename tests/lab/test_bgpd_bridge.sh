@@ -144,7 +144,7 @@ grep -q "attached to eth0 (native)" "$DIR/lbd2.log" || bad "lbd attached again"
 mkdir -p "$DIR/frr"
 frr_conf >"$DIR/frr/bgpd.conf"
 start_frr
-frr_bridge
+frr_bridge bridge-frr.log
 t=$(wait_rt 1 "$VIP4/32" 20000)
 check "FRR: IPv4 VIP announced, in the router's RIB ($t ms)" within "$t" 20000
 t=$(wait_rt 1 "$VIP6/128" 20000)

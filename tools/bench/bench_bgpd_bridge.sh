@@ -59,9 +59,9 @@ stats() {
 trials() { # down-cmd up-cmd
 	local i w=() a=()
 	for ((i = 0; i < TRIALS; i++)); do
-		w+=("$(timed 0 $1)")
+		w+=("$(timed 0 "$1")")
 		sleep 0.05
-		a+=("$(timed 1 $2)")
+		a+=("$(timed 1 "$2")")
 		sleep 0.05
 	done
 	echo "$(printf '%s\n' "${w[@]}" | stats) $(printf '%s\n' "${a[@]}" | stats)"
@@ -121,7 +121,7 @@ kill "$(cat "$DIR/lb.pid")"
 mkdir -p "$DIR/frr"
 frr_conf >"$DIR/frr/bgpd.conf"
 start_frr
-frr_bridge
+frr_bridge bridge-frr.log
 within "$(wait_rt 1 "$VIP4/32" 20000)" 20000 || die "FRR: VIP4 never announced"
 xlb=$(trials xlb_down xlb_up)
 stop_bridge || true
