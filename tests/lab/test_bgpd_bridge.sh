@@ -108,11 +108,25 @@ stop_bridge_ok
 t=$(wait_rt 0 "$VIP4/32" 3000)
 check "SIGTERM: withdrawn at the router ($t ms)" within "$t" 2000
 check "SIGTERM: the IPv6 VIP too" eval "! rt_has $VIP6/128"
-bird_bridge bridge.log --keep-routes
+# This run under a stand-in for systemd's notify socket, with a watchdog.
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")' "$DIR/notify.sock" "$DIR/notify.txt" &
+PIDS+=("$!")
+for ((i = 0; i < 50; i++)); do [ -S "$DIR/notify.sock" ] && break; sleep 0.05; done
+NOTIFY_SOCKET=$DIR/notify.sock WATCHDOG_USEC=400000 bird_bridge bridge.log --keep-routes
 t=$(wait_rt 1 "$VIP4/32" 5000)
 check "started again: announced ($t ms)" within "$t" 5000
+sleep 0.5
 stop_bridge_ok
 check "SIGTERM with --keep-routes: still announced 2 s later" stays 1 "$VIP4/32" 2000
+check "systemd told READY=1, STATUS with the VIPs announced, STOPPING=1" eval \
+	"grep -qx READY=1 $DIR/notify.txt && grep -q '^STATUS=announcing 12 VIPs through BIRD' $DIR/notify.txt && grep -qx STOPPING=1 $DIR/notify.txt"
+check "systemd's watchdog pinged every 200 ms (half of WATCHDOG_USEC)" \
+	eval "[ \$(grep -cx WATCHDOG=1 $DIR/notify.txt) -ge 3 ]"
 
 # --- lbd gone: kept while attached; detached: withdrawn ------------------------------
 bird_bridge bridge.log
