@@ -19,7 +19,10 @@
 #   Node.js          prober.js, plain node, as many processes
 #   Python asyncio   prober.py, one process (LINE's shape)
 # Every target answers at once (the responder's counters are printed), so
-# every timeout is a false one.  Each prober caps its probes in flight
+# every timeout is a false one.  Beside each run: the packets the
+# loopback's per-CPU backlog dropped meanwhile (/proc/net/softnet_stat;
+# netdev_max_backlog is 1,000 here): a prober that connects in bursts
+# beyond it loses SYNs, each a second's retransmission.  Each prober caps its probes in flight
 # below the 20,000-descriptor limit (hcd chooses its own cap).  Ratios are
 # hcd's figure over the other's (below 1: hcd is faster / uses less).
 # LINE's figures (Rust tokio, Go, Python asyncio; their machine, their
@@ -63,6 +66,25 @@ run_hcd() {
 		2>"$HB_DIR/hcd.err")
 	grep '^hcd once:' <<<"$out" || hb_log "hcd --once gave no result line: $(tail -3 "$HB_DIR/hcd.err")"
 }
+# Packets the loopback's per-CPU backlog dropped (netdev_max_backlog, 1,000
+# here): a burst of connects beyond it loses SYNs, each a second's
+# retransmission, the usual cause of false timeouts on loopback.
+backlog_drops() {
+	local n=0 processed dropped rest
+	while read -r processed dropped rest; do
+		n=$((n + 16#$dropped))
+	done </proc/net/softnet_stat
+	echo "$n"
+}
+
+# Runs a prober; its line with backlog_drops=N added.
+measured() { # run-function args...
+	local d0 out
+	d0=$(backlog_drops)
+	out=$("$@")
+	[ -n "$out" ] && echo "$out backlog_drops=$(($(backlog_drops) - d0))"
+}
+
 run_floor() { "$FLOOR" --targets "$1" --timeout-ms $TIMEOUT_MS --procs "$THREADS"; }
 run_node() { node tools/bench/probers/prober.js --targets "$1" --timeout-ms $TIMEOUT_MS --procs "$THREADS"; }
 run_py() { python3 tools/bench/probers/prober.py --targets "$1" --timeout-ms $TIMEOUT_MS; }
@@ -74,7 +96,7 @@ declare -A LINES
 # timeouts and downs of every run.  Sets ROW_WALL / ROW_CPU (ms) and
 # ROW_CLEAN (1 when no run had a timeout or a down).
 row() { # name n
-	local name=$1 n=$2 l walls=() med w c="" to="" dn="" probes ok=1
+	local name=$1 n=$2 l walls=() med w c="" to="" dn="" dr="" probes ok=1
 	ROW_WALL= ROW_CPU= ROW_CLEAN=0
 	while IFS= read -r l; do
 		[ -n "$l" ] || continue
@@ -91,15 +113,16 @@ row() { # name n
 		probes=$(hb_field "$l" probes)
 		to+="${to:+,}$(hb_field "$l" timeouts)"
 		dn+="${dn:+,}$(hb_field "$l" down)"
+		dr+="${dr:+,}$(hb_field "$l" backlog_drops)"
 		[ "$(hb_field "$l" timeouts)" = 0 ] && [ "$(hb_field "$l" down)" = 0 ] &&
 			[ "$probes" = "$n" ] || ok=0
 		[ -z "$c" ] && [ "$w" = "${med%.*}" ] && c=$(hb_field "$l" cpu_ms)
 	done <<<"${LINES[$name]}"
 	[ -n "$c" ] || c=$(hb_field "$(head -1 <<<"${LINES[$name]}")" cpu_ms)
 	ROW_WALL=$med ROW_CPU=$c ROW_CLEAN=$ok
-	printf '    %-18s %8.2f s %8.2f s   %-14s %-10s\n' "$name" \
+	printf '    %-18s %8.2f s %8.2f s   %-18s %-10s %s\n' "$name" \
 		"$(awk -v v="$med" 'BEGIN { print v / 1000 }')" \
-		"$(awk -v v="$c" 'BEGIN { print v / 1000 }')" "$to" "$dn"
+		"$(awk -v v="$c" 'BEGIN { print v / 1000 }')" "$to" "$dn" "$dr"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
@@ -109,8 +132,9 @@ print_intro() {
 bench_hcd: N concurrent HTTP GETs to N distinct loopback targets (hc_responder), 3 s
   timeout; real hcd --once (--threads $THREADS) beside, in the same run, a C floor
   prober ($THREADS procs), Node.js ($THREADS procs) and Python asyncio (1 proc).
-  Median wall of $RUNS runs, CPU of that run, timeouts / downs of every run (every
-  target answers at once: each timeout is a false one).  Ratios: hcd / other.
+  Median wall of $RUNS runs, CPU of that run, timeouts / downs / loopback backlog
+  drops of every run (every target answers at once: each timeout is a false one).
+  Ratios: hcd / other.
   LINE (seed 002, their machine): Rust 0.63/1.08/1.98/3.34 s, Go 0.96/1.38/2.43/4.03 s,
   Python 2.65/6.04/10.0/16.4 s for 3,000/8,000/16,000/28,000.
   Target: 28,000 in <= 1 s with zero false timeouts.  $(nproc) CPUs.
@@ -173,15 +197,16 @@ main() {
 		} | hb_db "$db"
 		LINES=()
 		for ((r = 0; r < RUNS; r++)); do
-			LINES[hcd]+=$(run_hcd "$db")$'\n'
-			LINES[floor]+=$(run_floor "$list")$'\n'
-			LINES[node]+=$(run_node "$list")$'\n'
-			[ "$PYTHON" = 1 ] && LINES[python]+=$(run_py "$list")$'\n'
+			LINES[hcd]+=$(measured run_hcd "$db")$'\n'
+			LINES[floor]+=$(measured run_floor "$list")$'\n'
+			LINES[node]+=$(measured run_node "$list")$'\n'
+			[ "$PYTHON" = 1 ] && LINES[python]+=$(measured run_py "$list")$'\n'
 		done
 		hb_responder_stop
 		printf '  N = %s (load average before: %s)\n' "$n" "$LOAD"
 		printf '    responder: %s\n' "$HB_RESP_STATS"
-		printf '    %-18s %10s %10s   %-14s %-10s\n' prober wall CPU "timeouts" "down"
+		printf '    %-18s %10s %10s   %-18s %-10s %s\n' prober wall CPU timeouts down \
+			"backlog drops"
 		report_size "$n"
 		rm -f "$db" "$db"-* "$list"
 	done
