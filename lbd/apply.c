@@ -159,6 +159,35 @@ static int entry_phase(struct lbd_state *st, struct lbd_job *jobs, size_t n)
 	return err;
 }
 
+/* A new service's first table into the spare under its id: no kernel
+ * wait.  0 when done; else the switch does it. */
+static int fill_spare(struct lbd_state *st, const struct lbd_job *job)
+{
+	uint32_t id = job->svc_id;
+	int err;
+
+	if (!st->spare[id] || st->svc[id].live || st->dry)
+		return -ENOENT;
+	st->spare[id] = 0;
+	st->nspare--;
+	err = xlb_dpmap_ring_fill_spare(&st->m, id, job->table,
+					job->ring_size);
+	if (err && err != -ENOSPC)
+		lbd_log(LBD_WARN, "service %s: %s; switching a new table in",
+			job->text, xlb_errmsg());
+	return err;
+}
+
+static void table_in_force(struct lbd_state *st, const struct lbd_job *job)
+{
+	struct lbd_svc *s = &st->svc[job->svc_id];
+
+	s->ring_size = job->ring_size;
+	s->ring_digest = job->digest;
+	s->input = job->input;
+	st->writes++;
+}
+
 static int ring_phase(struct lbd_state *st, struct lbd_job *jobs, size_t n)
 {
 	struct xlb_ring_update *u = malloc((n ? n : 1) * sizeof(*u));
@@ -170,25 +199,37 @@ static int ring_phase(struct lbd_state *st, struct lbd_job *jobs, size_t n)
 		for (size_t i = 0; i < n; i++) {
 			if (!applicable(&jobs[i]) || !jobs[i].table)
 				continue;
+			if (!fill_spare(st, &jobs[i])) {
+				table_in_force(st, &jobs[i]);
+				st->spare_fills++;
+				continue;
+			}
 			owner[k] = &jobs[i];
 			u[k++] = (struct xlb_ring_update){ jobs[i].svc_id,
 				jobs[i].table, jobs[i].ring_size };
 		}
 		if (k && !st->dry)
-			err = xlb_dpmap_rings_switch(&st->m, u, k);
+			err = xlb_dpmap_rings_switch_pooled(&st->m, st->rings,
+							    u, k);
 		else
 			err = 0;
 	}
 	for (size_t i = 0; u && owner && i < k; i++) {
 		struct lbd_svc *s = &st->svc[u[i].svc_id];
 
+		if (st->spare[u[i].svc_id]) { /* replaced by the switch */
+			st->spare[u[i].svc_id] = 0;
+			st->nspare--;
+		}
 		/* After a failure some may be in force: unknown, so the next
 		 * pass writes them again. */
-		s->ring_size = err ? 0 : u[i].ring_size;
-		s->ring_digest = err ? 0 : owner[i]->digest;
-		s->input = err ? 0 : owner[i]->input;
-		if (!err)
-			st->writes++;
+		if (!err) {
+			table_in_force(st, owner[i]);
+			continue;
+		}
+		s->ring_size = 0;
+		s->ring_digest = 0;
+		s->input = 0;
 	}
 	free(u);
 	free(owner);

@@ -32,16 +32,6 @@ uint8_t lbd_row_state(const struct lbd_row *r, bool panic)
 	return XLB_BE_ACTIVE;
 }
 
-/* One step of the input digest: a bijection of h for each v, so inputs
- * differing in one word always differ after it. */
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h = (h ^ v) * 0x9fb21c651e98df25ULL;
-	return h ^ (h >> 28);
-}
-
-_Static_assert(sizeof(union xlb_addr) == 16, "the digest reads 2 words");
-
 /*
  * bes[] is in the rows' order, which validate.c made canonical ((family,
  * addr, port), unique within a service): equal sets give equal sequences,
@@ -52,16 +42,8 @@ _Static_assert(sizeof(union xlb_addr) == 16, "the digest reads 2 words");
 static uint64_t input_digest(const struct xlb_maglev_backend *bes, size_t n,
 			     uint32_t m)
 {
-	uint64_t h = mix(0x6a09e667f3bcc909ULL, m), a[2];
+	uint64_t h = lbd_bes_digest(bes, n, m, true);
 
-	for (size_t i = 0; i < n; i++) {
-		memcpy(a, &bes[i].addr, sizeof(a));
-		h = mix(mix(h, a[0]), a[1]);
-		h = mix(h, (uint64_t)bes[i].family << 48 |
-			   (uint64_t)bes[i].port << 32 | bes[i].id);
-		h = mix(h, bes[i].weight);
-	}
-	h = mix(h, n);
 	return h ? h : 1; /* 0 means "no input" */
 }
 
@@ -75,18 +57,37 @@ static bool input_in_force(const struct lbd_state *st,
 	return cur->ring_size == job->ring_size && cur->input == job->input;
 }
 
-static int build_table(const struct lbd_state *st, struct lbd_job *job,
-		       struct xlb_maglev_backend *bes,
-		       struct xlb_maglev_scratch *s)
+/* The ids of the table: the template's slots name rows of job->bes. */
+static int fill_from(const struct lbd_tmpl *t, struct lbd_job *job)
+{
+	job->table = malloc((size_t)job->ring_size * sizeof(*job->table));
+	if (!job->table)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < job->ring_size; i++)
+		job->table[i] = job->bes[t->slots[i]].id;
+	return 0;
+}
+
+/* The table is built (alone, or from the template it shares); keeps it
+ * only if it differs from the table in force. */
+static int finish_table(const struct lbd_state *st, struct lbd_job *job,
+			const struct lbd_tmpls *ts, struct xlb_maglev_scratch *s)
 {
 	const struct lbd_svc *cur = &st->svc[job->svc_id];
 	int err;
 
-	job->table = malloc((size_t)job->ring_size * sizeof(*job->table));
-	if (!job->table)
-		return -ENOMEM;
-	err = xlb_maglev_build_with(s, bes, job->usable, job->ring_size,
-				    job->table);
+	if (job->tix != LBD_NO_TMPL) {
+		err = ts->t[job->tix].err;
+		if (!err)
+			err = fill_from(&ts->t[job->tix], job);
+	} else {
+		job->table = malloc((size_t)job->ring_size *
+				    sizeof(*job->table));
+		err = job->table ? xlb_maglev_build_with(s, job->bes,
+							 job->usable,
+							 job->ring_size,
+							 job->table) : -ENOMEM;
+	}
 	if (err)
 		return err;
 	job->built = true;
@@ -123,13 +124,13 @@ static void decide_panic(const struct lbd_state *st, struct lbd_job *job)
 			      (uint64_t)job->panic_at * total;
 }
 
-static int compute_job(const struct lbd_state *st, struct lbd_job *job,
-		       struct xlb_maglev_scratch *s)
+/* Entry states, the usable backends and whether a table must be built. */
+static int prepare_job(const struct lbd_state *st, struct lbd_job *job)
 {
 	struct xlb_maglev_backend *bes;
-	int err;
 
 	job->usable = 0;
+	job->tix = LBD_NO_TMPL;
 	decide_panic(st, job);
 	bes = malloc((job->nrows ? job->nrows : 1) * sizeof(*bes));
 	if (!bes)
@@ -145,33 +146,73 @@ static int compute_job(const struct lbd_state *st, struct lbd_job *job,
 			.addr = r->be.addr, .family = r->be.family,
 			.port = r->be.port, .weight = r->weight, .id = r->id };
 	}
+	job->bes = bes;
 	/* No usable backend: the last table stays (nothing to switch to). */
 	if (job->usable)
 		job->input = input_digest(bes, job->usable, job->ring_size);
-	err = job->usable && !input_in_force(st, job) ?
-		build_table(st, job, bes, s) : 0;
-	free(bes);
-	return err;
+	job->need = job->usable && !input_in_force(st, job);
+	return 0;
 }
 
 struct compute_arg {
 	const struct lbd_state *st;
 	struct lbd_job *jobs;
+	struct lbd_tmpls *ts;
+	size_t *todo; /* templates to build */
 };
 
-static void compute_one(void *arg, size_t i, struct xlb_maglev_scratch *s)
+static bool computed(const struct lbd_job *job)
+{
+	return !job->rejected && job->present;
+}
+
+static void prepare_one(void *arg, size_t i, struct xlb_maglev_scratch *s)
 {
 	struct compute_arg *a = arg;
 	struct lbd_job *job = &a->jobs[i];
 
-	if (!job->rejected && job->present)
-		job->err = compute_job(a->st, job, s);
+	(void)s;
+	if (computed(job))
+		job->err = prepare_job(a->st, job);
 }
 
-void lbd_compute(struct lbd_pool *p, const struct lbd_state *st,
+static void build_one(void *arg, size_t i, struct xlb_maglev_scratch *s)
+{
+	struct compute_arg *a = arg;
+
+	lbd_tmpl_build(&a->ts->t[a->todo[i]], s);
+}
+
+static void finish_one(void *arg, size_t i, struct xlb_maglev_scratch *s)
+{
+	struct compute_arg *a = arg;
+	struct lbd_job *job = &a->jobs[i];
+
+	if (computed(job) && !job->err && job->need)
+		job->err = finish_table(a->st, job, a->ts, s);
+	free(job->bes);
+	job->bes = NULL;
+}
+
+/*
+ * Four steps, the first, third and fourth in parallel: each job's entry
+ * states and usable backends; jobs grouped by the shape of their input
+ * (the same backends and weights, whatever the ids: a backend shared by
+ * many services gives them all one shape); one Maglev build per shape
+ * used more than once or kept from an earlier chunk; each job's table
+ * from its shape's, or built alone.
+ */
+void lbd_compute(struct lbd_pool *p, struct lbd_state *st,
 		 struct lbd_job *jobs, size_t n)
 {
-	struct compute_arg a = { st, jobs };
+	size_t *todo = malloc((n ? n : 1) * sizeof(*todo)), ntodo = 0;
+	struct compute_arg a = { st, jobs, &st->tmpls, todo };
 
-	lbd_pool_run(p, compute_one, &a, n, PARALLEL_MIN);
+	lbd_pool_run(p, prepare_one, &a, n, PARALLEL_MIN);
+	if (!todo || lbd_tmpl_group(&st->tmpls, jobs, n, todo, &ntodo))
+		ntodo = 0; /* no memory to share: every job builds alone */
+	lbd_pool_run(p, build_one, &a, ntodo, 2);
+	lbd_pool_run(p, finish_one, &a, n, PARALLEL_MIN);
+	lbd_tmpl_trim(&st->tmpls);
+	free(todo);
 }

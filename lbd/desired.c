@@ -267,6 +267,7 @@ int lbd_job_from_cache(const struct lbd_state *st, const struct lbd_hmem *hm,
 
 void lbd_job_clear(struct lbd_job *job)
 {
+	free(job->bes);
 	free(job->rows);
 	free(job->table);
 	memset(job, 0, sizeof(*job));

@@ -104,6 +104,31 @@ uint32_t lbd_ids_alloc(struct lbd_ids *p, time_t now)
 	return 0;
 }
 
+void lbd_ids_reserve(struct lbd_ids *p, uint32_t id)
+{
+	lbd_ids_mark_used(p, id);
+}
+
+void lbd_ids_unreserve(struct lbd_ids *p, uint32_t id)
+{
+	if (id < 1 || id > p->max || p->used[id] != ID_IN_USE)
+		return;
+	p->used[id] = ID_NEVER;
+	p->nfresh++;
+	if (id < p->next_fresh)
+		p->next_fresh = id;
+}
+
+size_t lbd_ids_peek_fresh(const struct lbd_ids *p, uint32_t *out, size_t k)
+{
+	size_t n = 0;
+
+	for (uint32_t id = p->next_fresh; id <= p->max && n < k; id++)
+		if (p->used[id] == ID_NEVER)
+			out[n++] = id;
+	return n;
+}
+
 int lbd_ids_release(struct lbd_ids *p, uint32_t id, time_t now)
 {
 	if (id < 1 || id > p->max || p->used[id] != ID_IN_USE)

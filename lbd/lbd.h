@@ -43,6 +43,7 @@
 #include "xlb_bus.h"
 #include "xlb_dpmap.h"
 #include "xlb_loader.h"
+#include "xlb_maglev.h"
 
 struct lbd_pool;            /* pool.c */
 struct xlb_maglev_scratch; /* lib/xlb_maglev.h */
@@ -119,12 +120,52 @@ void lbd_ids_free(struct lbd_ids *p);
 /* Marks id in use / removed-before-this-run while rebuilding from maps. */
 void lbd_ids_mark_used(struct lbd_ids *p, uint32_t id);
 int lbd_ids_mark_removed(struct lbd_ids *p, uint32_t id);
+/* Takes a never-used id out of alloc's reach / gives it back. */
+void lbd_ids_reserve(struct lbd_ids *p, uint32_t id);
+void lbd_ids_unreserve(struct lbd_ids *p, uint32_t id);
 /* How many ids alloc can hand out now. */
 size_t lbd_ids_available(const struct lbd_ids *p, time_t now);
 /* 0 when none is available. */
 uint32_t lbd_ids_alloc(struct lbd_ids *p, time_t now);
 /* Returns an id, usable again after the quarantine. */
 int lbd_ids_release(struct lbd_ids *p, uint32_t id, time_t now);
+/* The next never-used ids alloc would hand out, at most k, into out. */
+size_t lbd_ids_peek_fresh(const struct lbd_ids *p, uint32_t *out, size_t k);
+
+/* ---- tmpl.c: one Maglev build per shape of input ------------------------- */
+#define LBD_NO_TMPL ((size_t)-1)
+
+struct lbd_tmpl {
+	uint64_t shape;   /* digest of the backends' shape and M */
+	uint32_t m;
+	size_t n;
+	struct xlb_maglev_backend *bes; /* the shape; ids are their index */
+	uint32_t *slots;  /* m indexes into bes, once built */
+	uint64_t used;    /* the last grouping that used it */
+	size_t users;     /* jobs of the current grouping */
+	bool ready;
+	int err;
+};
+
+struct lbd_tmpls {
+	struct lbd_tmpl *t;
+	size_t n, cap;
+	uint64_t clock;
+};
+
+/* A digest of bes[0..n-1] ((family, addr, port, weight) in their order,
+ * with or without the ids) and m. */
+uint64_t lbd_bes_digest(const struct xlb_maglev_backend *bes, size_t n,
+			uint32_t m, bool ids);
+struct lbd_job;
+/* Gives each job that needs a table a template (job->tix) where its shape
+ * is shared or kept; todo[0..*ntodo-1]: the templates to build. */
+int lbd_tmpl_group(struct lbd_tmpls *ts, struct lbd_job *jobs, size_t n,
+		   size_t *todo, size_t *ntodo);
+void lbd_tmpl_build(struct lbd_tmpl *t, struct xlb_maglev_scratch *s);
+/* Drops unbuilt templates and all but the most recently used few. */
+void lbd_tmpl_trim(struct lbd_tmpls *ts);
+void lbd_tmpls_free(struct lbd_tmpls *ts);
 
 /* ---- state.c: what the maps hold, as lbd knows it ---------------------- */
 enum lbd_admin { LBD_ADMIN_ACTIVE, LBD_ADMIN_DRAIN, LBD_ADMIN_MAINT };
@@ -191,7 +232,31 @@ struct lbd_state {
 	struct xlb_vip_key *panic_gone; /* removed while in service_panic */
 	size_t npanic_gone;
 	bool panic_synced;        /* service_panic rewritten since start */
+	struct xlb_ring_pool *rings; /* tables replaced, refilled next */
+	struct lbd_tmpls tmpls;   /* Maglev builds shared by shape (compute) */
+	uint8_t *spare;           /* [max_svc_id + 1]: a spare table waits */
+	size_t nspare;
+	uint64_t spare_fills;     /* tables filled into spares since start */
+	struct lbd_spares *spares; /* spare.c: the step in flight, or NULL */
 };
+
+/* Spare tables kept under the next service ids (lib/xlb_dpmap.h): a new
+ * service of the default M gets its first table without a kernel wait. */
+#define LBD_SPARES     128
+#define LBD_SPARE_RING XLB_DEF_RING
+#define LBD_SPARE_STEP 32  /* per kernel wait */
+#define LBD_SPARE_IDLE_MS 200 /* no map write for this long first */
+
+/* ---- spare.c: spare tables placed by a helper thread -------------------- */
+struct lbd_spares;
+/* Takes a finished step in; starts the next when spares are missing.
+ * Never waits: the kernel's wait is the helper's. */
+int lbd_spares_step(struct lbd_state *st);
+/* Waits for a step in flight and takes it in (at exit). */
+void lbd_spares_stop(struct lbd_state *st);
+
+/* Table memory kept for reuse (lib/xlb_dpmap.h, xlb_ring_pool). */
+#define LBD_RING_POOL_BYTES (64u << 20)
 
 /* Reads what the maps hold; the tables in force are read on pool. */
 int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m,
@@ -268,6 +333,10 @@ struct lbd_job {
 	size_t usable;
 	bool panic;               /* health ignored: too many down */
 	uint32_t panic_down, panic_total, panic_at;
+	struct xlb_maglev_backend *bes; /* usable, while computing */
+	bool need;                /* a table must be built */
+	uint64_t shape;           /* tmpl.c */
+	size_t tix;               /* its template, LBD_NO_TMPL: alone */
 	int err;
 };
 
@@ -302,7 +371,7 @@ void lbd_pool_run(struct lbd_pool *p, lbd_pool_fn fn, void *arg, size_t n,
 /* ---- compute.c: entry states and Maglev tables -------------------------- */
 uint8_t lbd_row_state(const struct lbd_row *r, bool panic);
 /* Computes every job (in parallel when there are many); job->err per job. */
-void lbd_compute(struct lbd_pool *p, const struct lbd_state *st,
+void lbd_compute(struct lbd_pool *p, struct lbd_state *st,
 		 struct lbd_job *jobs, size_t n);
 
 /* ---- apply.c: write what differs ---------------------------------------- */
@@ -359,6 +428,7 @@ struct lbd {
 struct lbd_pass_stats {
 	size_t services;  /* recomputed */
 	size_t tables;    /* Maglev tables built */
+	size_t spares;    /* ... of them filled into a spare, no kernel wait */
 	uint64_t writes;  /* map writes */
 	size_t rejects;
 	double ms;

@@ -70,9 +70,10 @@ static void log_pass(const char *what, int64_t rev,
 		     const struct lbd_pass_stats *ps)
 {
 	lbd_log(LBD_INFO, "%s revision %lld: %zu services, %llu map writes, "
-		"%zu rejects, %.1f ms, %zu tables built", what, (long long)rev,
-		ps->services, (unsigned long long)ps->writes, ps->rejects,
-		ps->ms, ps->tables);
+		"%zu rejects, %.1f ms, %zu tables built (%zu into spares)",
+		what, (long long)rev, ps->services,
+		(unsigned long long)ps->writes, ps->rejects, ps->ms,
+		ps->tables, ps->spares);
 }
 
 int lbd_catch_up(struct lbd *l)
@@ -168,9 +169,38 @@ static void watchdog(double *ping_at)
 	*ping_at = lbd_now_ms() + (double)every;
 }
 
+struct idle {
+	uint64_t writes;  /* st->writes when last looked at */
+	double since;     /* ... and since when it has not moved */
+	int err;          /* last failure, logged once */
+};
+
+/* Quiet for a while: spare tables for the next new services (a kernel
+ * wait on a helper thread now, none when they come). */
+static void idle_work(struct lbd *l, struct idle *id)
+{
+	double now = lbd_now_ms();
+	int err;
+
+	if (l->st.writes != id->writes) {
+		id->writes = l->st.writes;
+		id->since = now;
+	}
+	if (now - id->since < LBD_SPARE_IDLE_MS ||
+	    (l->bus && lbd_bus_due(l->bus)))
+		return;
+	err = lbd_spares_step(&l->st);
+	if (err && err != id->err)
+		lbd_log(LBD_WARN, "spare tables: %s", xlb_errmsg());
+	if (err) /* not again at every turn */
+		id->since = now + 10000;
+	id->err = err;
+}
+
 int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 {
 	int64_t seen = -1;
+	struct idle idle = { .since = lbd_now_ms() };
 	double retry_at = 0, next_db = 0, ping_at = 0;
 	struct pollfd fds[3];
 
@@ -196,6 +226,7 @@ int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 		}
 		if (l->bus)
 			lbd_bus_work(l);
+		idle_work(l, &idle);
 	}
 	return 0;
 }

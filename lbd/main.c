@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "lbd.h"
 #include "xlb_db.h"
@@ -187,6 +188,9 @@ static int first_pass(struct lbd *l, const struct options *o)
 
 	if (xlb_db_revision_last(l->db, &l->applied_rev))
 		return fail("database");
+	if (l->st.nspare)
+		lbd_log(LBD_INFO, "%zu spare tables kept for new services",
+			l->st.nspare);
 	if (lbd_reconcile_full(l, l->applied_rev, &ps))
 		return fail("reconcile");
 	lbd_log(LBD_INFO, "%s at revision %lld: %zu services, %llu map "
@@ -230,6 +234,19 @@ static void finish_health(struct lbd *l)
 		lbd_log(LBD_ERR, "health at exit: %s", xlb_errmsg());
 }
 
+/* Each table switched in one kernel wait holds an fd until then: the soft
+ * open-file limit up to the hard one (systemd's soft default is 1,024). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		lbd_log(LBD_WARN, "open-file limit: %s", strerror(errno));
+}
+
 static void handle_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -271,6 +288,7 @@ int main(int argc, char **argv)
 	if (o.detach)
 		return detach(&o);
 	handle_signals();
+	raise_nofile();
 	/* Before the first pass, which publishes every VIP's readiness. */
 	l.want_bus = !o.once && !o.check;
 	l.rundir = o.rundir;

@@ -216,7 +216,7 @@ static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 		struct lbd_rejects *rj, bool full, struct lbd_pass_stats *ps)
 {
 	double t0 = lbd_now_ms();
-	uint64_t w0 = l->st.writes;
+	uint64_t w0 = l->st.writes, f0 = l->st.spare_fills;
 	time_t now = mono_s();
 	size_t built = 0;
 	int err = 0;
@@ -233,6 +233,7 @@ static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 	if (ps)
 		*ps = (struct lbd_pass_stats){ .services = n, .rejects = rj->n,
 			.tables = built, .writes = l->st.writes - w0,
+			.spares = l->st.spare_fills - f0,
 			.ms = lbd_now_ms() - t0 };
 	return err;
 }

@@ -188,7 +188,8 @@ static int sort_service(struct lbd_state *st, struct lbd_svc *s)
 }
 
 /* A table under an id no service holds: it must go before the id is
- * given to a new service, which would otherwise start on it. */
+ * given to a new service, which would otherwise start on it; unless it is
+ * a spare (M 0), kept for the service that gets the id. */
 static int check_stale_ring(struct lbd_state *st, uint32_t id)
 {
 	uint32_t m, *r;
@@ -196,6 +197,11 @@ static int check_stale_ring(struct lbd_state *st, uint32_t id)
 
 	if (err == -ENOENT)
 		return 0;
+	if (!err && !m) { /* a table of another size is replaced when used */
+		st->spare[id] = 1;
+		st->nspare++;
+		return 0;
+	}
 	if (err && err != -ENOSPC)
 		return err;
 	r = realloc(st->stale_rings, (st->nstale + 1) * sizeof(*r));
@@ -288,9 +294,11 @@ static int state_alloc(struct lbd_state *st, const struct xlb_dpmaps *m)
 	st->panic_default = 100; /* never, until the node row says */
 	st->svc = calloc((size_t)m->max_svc_id + 1, sizeof(*st->svc));
 	st->be = calloc((size_t)m->max_be_id + 1, sizeof(*st->be));
-	if (!st->svc || !st->be)
+	st->spare = calloc((size_t)m->max_svc_id + 1, 1);
+	if (!st->svc || !st->be || !st->spare)
 		return -ENOMEM;
-	if (lbd_keymap_init(&st->by_key, 1024) ||
+	if (xlb_ring_pool_new(LBD_RING_POOL_BYTES, &st->rings) ||
+	    lbd_keymap_init(&st->by_key, 1024) ||
 	    lbd_keymap_init(&st->vip_ix, 1024) ||
 	    lbd_ids_init(&st->svc_ids, m->max_svc_id) ||
 	    lbd_ids_init(&st->be_ids, m->max_be_id))
@@ -318,12 +326,16 @@ int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m,
 
 void lbd_state_free(struct lbd_state *st)
 {
+	lbd_spares_stop(st);
 	if (st->svc)
 		for (uint32_t id = 0; id <= st->m.max_svc_id; id++) {
 			free(st->svc[id].be);
 			free(st->svc[id].rows);
 		}
 	free(st->panic_gone);
+	free(st->spare);
+	xlb_ring_pool_free(st->rings);
+	lbd_tmpls_free(&st->tmpls);
 	free(st->svc);
 	free(st->be);
 	free(st->vips);

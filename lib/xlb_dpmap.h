@@ -106,13 +106,45 @@ struct xlb_ring_update {
 
 /*
  * Switches the tables of n services, each as a whole as above, with one
- * kernel wait per batch of services instead of one per service (a switch
+ * kernel wait per batch of services (as many as the open-file limit
+ * allows, up to 4,096) instead of one per service (a switch
  * returns only once no packet can still see the old table, an RCU grace
  * period).  Everything is validated first; on a later error the updates
  * before the failing batch are in force and xlb_errmsg() names the service.
  */
 int xlb_dpmap_rings_switch(const struct xlb_dpmaps *m,
 			   const struct xlb_ring_update *u, size_t n);
+
+/*
+ * The same, refilling tables that earlier switches replaced instead of
+ * creating new ones where the size matches.  A switch returns only once no
+ * packet can see the table it replaced, so that table is free: the pool
+ * keeps such tables (their fds) up to max_bytes of table memory, and
+ * closes the rest.  The pool belongs to one writer of the maps (lbd).
+ */
+struct xlb_ring_pool;
+int xlb_ring_pool_new(size_t max_bytes, struct xlb_ring_pool **out);
+void xlb_ring_pool_free(struct xlb_ring_pool *p);
+/* Tables refilled, and created, since the pool was made. */
+void xlb_ring_pool_counts(const struct xlb_ring_pool *p, __u64 *reused,
+			  __u64 *created);
+int xlb_dpmap_rings_switch_pooled(const struct xlb_dpmaps *m,
+				  struct xlb_ring_pool *pool,
+				  const struct xlb_ring_update *u, size_t n);
+
+/*
+ * Spare tables: an empty table of ring_size + 1 entries (entry 0, M, is 0:
+ * the datapath takes it for no table) put under each of ids[0..n-1], ids
+ * no service holds, with one kernel wait for all.  A new service given one
+ * of these ids gets its first table by xlb_dpmap_ring_fill_spare(), in
+ * place and with no kernel wait: the slots, then M.  Only for a service
+ * not yet in xlb_services (no packet reaches its table).  -ENOENT: no
+ * table under svc_id; -ENOSPC: one of another size; -EEXIST: M is not 0.
+ */
+int xlb_dpmap_rings_spare(const struct xlb_dpmaps *m, const __u32 *ids,
+			  size_t n, __u32 ring_size);
+int xlb_dpmap_ring_fill_spare(const struct xlb_dpmaps *m, __u32 svc_id,
+			      const __u32 *slots, __u32 ring_size);
 
 /* Removes the table of svc_id (packets then count XLB_R_NO_BACKEND). */
 int xlb_dpmap_ring_del(const struct xlb_dpmaps *m, __u32 svc_id);

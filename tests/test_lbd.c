@@ -640,6 +640,42 @@ static void test_restart_repairs(void **state)
 
 /* The node row: a change reaches xlb_config; a bad one is rejected and
  * the config in force stays. */
+/* Spare tables wait under the next service ids once lbd is quiet; a new
+ * service of the default M gets its first table in one of them (no
+ * kernel wait), the same table a switch would give; a restart keeps the
+ * spares and writes nothing. */
+static void test_spare_tables(void **state)
+{
+	struct lf *t = *state;
+	unsigned long long writes;
+	uint32_t id;
+
+	assert_int_equal(lf_cli(t, BASE_SQL), 0);
+	lf_start(t);
+	if (!lf_log_wait(t, "spare tables: 128 ready", 10000))
+		fail_msg("no spare tables");
+	lf_stop(t);
+	assert_int_equal(truncate(t->log, 0), 0);
+	lf_start(t);
+	assert_true(lf_log_wait(t, "128 spare tables kept", 0));
+	assert_true(lf_log_wait(t, "3 services, 0 map writes", 0));
+	assert_int_equal(lf_cli(t, "INSERT INTO service (vip, proto, port) "
+				"VALUES ('" VIP4 "', 'tcp', 443);"
+				"INSERT INTO backend (vip, proto, port, address) "
+				"VALUES ('" VIP4 "', 'tcp', 443, '198.51.100.1'),"
+				" ('" VIP4 "', 'tcp', 443, '198.51.100.2')"), 0);
+	if (!lf_log_wait(t, "1 tables built (1 into spares)", 2000))
+		fail_msg("the new service's table did not go into a spare");
+	id = lf_svc_id(t, VIP4, "tcp", 443, NULL);
+	assert_true(id != 0);
+	lf_assert_table(t, id, (struct lf_be[]){ { "198.51.100.1", 0, 1 },
+		{ "198.51.100.2", 0, 1 } }, 2, XLB_DEF_RING);
+	/* The check agrees with what the spare now holds. */
+	lf_stop(t);
+	assert_int_equal(lf_check(t, &writes), 0);
+	assert_int_equal(writes, 0);
+}
+
 static void test_node_change(void **state)
 {
 	struct lf *t = *state;
@@ -705,6 +741,7 @@ int main(int argc, char **argv)
 		T(test_service_id_quarantine),
 		T(test_removal),
 		T(test_restart_repairs),
+		T(test_spare_tables),
 		T(test_node_change),
 		T(test_attach_survives_exit),
 	};
