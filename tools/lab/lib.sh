@@ -150,7 +150,7 @@ lab_require() {
 	[ -x "$XLBCTL" ] || lab_die "$XLBCTL missing (make)"
 	for f in "$DECAP_OBJ" "$XDP_PASS_OBJ"; do [ -f "$f" ] || lab_die "$f missing (make)"; done
 	if [ "$LAB_ROUTING" = bgp ]; then
-		for f in "$LBD" "$HCD" "$BRIDGE"; do [ -x "$f" ] || lab_die "$f missing (make)"; done
+		for f in "$LBD" "$HCD" "$BRIDGE" "$LBSH"; do [ -x "$f" ] || lab_die "$f missing (make)"; done
 		for c in bird birdc; do
 			command -v "$c" >/dev/null ||
 				lab_die "$c not found (run tools/install-deps: BIRD 2 is the lab's BGP daemon)"
