@@ -266,12 +266,15 @@ struct bgpd_bridge {
 	unsigned int retry_ms;
 	int last_err;            /* logged once until it changes */
 	int dp_err;              /* the datapath check's, likewise */
-	double next_attach_ms, next_resync_ms, next_watchdog_ms;
+	double next_attach_ms, next_resync_ms;
 };
 
 int bgpd_bridge_open(struct bgpd_bridge *br, const struct bgpd_opts *o);
 /* Until *stop is set (by a signal handler). */
 void bgpd_bridge_run(struct bgpd_bridge *br, volatile sig_atomic_t *stop);
+/* Pings systemd's watchdog when due (backends call it between the
+ * exchanges of a long apply). */
+void bgpd_alive(void);
 /* Withdraws everything unless --keep-routes. */
 void bgpd_bridge_stop(struct bgpd_bridge *br);
 void bgpd_bridge_close(struct bgpd_bridge *br);

@@ -90,6 +90,8 @@ static int configure(struct bird *b)
 	struct bird_reply r;
 	int err = bird_ctl_command(b->o.socket, "configure", &r, CONFIGURE_MS);
 
+	bgpd_alive();
+
 	if (!err)
 		err = bird_reply_configure_result(&r);
 	if (!err)

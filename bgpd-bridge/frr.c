@@ -61,6 +61,7 @@ static int vtysh(struct frr *f, const char *cmd, char **out)
 	argv[n++] = (char *)cmd;
 	argv[n] = NULL;
 	rc = frr_exec(argv, VTYSH_MS, out);
+	bgpd_alive();
 	if (rc < 0)
 		return rc;
 	bad = error_line(*out);

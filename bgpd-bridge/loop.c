@@ -26,6 +26,11 @@
 #define RETRY_MAX_MS   30000
 #define DIFF_LOG_MAX   16    /* announce/withdraw lines per change */
 
+/* systemd's watchdog, pinged from the loop and between the exchanges of
+ * a long apply (FRR's batches, a slow BIRD configure), so a big change is
+ * not taken for a hang. */
+static double next_watchdog_ms;
+
 int bgpd_bridge_open(struct bgpd_bridge *br, const struct bgpd_opts *o)
 {
 	br->o = o;
@@ -177,14 +182,23 @@ static int wait_ms(const struct bgpd_bridge *br, double now)
 	until = earliest(until, br->retry_at);
 	until = earliest(until, br->next_resync_ms);
 	until = earliest(until, ready_due(&br->ready));
-	until = earliest(until, br->next_watchdog_ms);
+	until = earliest(until, next_watchdog_ms);
 	return until > now ? (int)(until - now) + 1 : 0;
+}
+
+void bgpd_alive(void)
+{
+	unsigned long wd = xlb_notify_watchdog_ms();
+	double now = bgpd_now_ms();
+
+	if (wd && now >= next_watchdog_ms) {
+		xlb_notify("WATCHDOG=1");
+		next_watchdog_ms = now + wd;
+	}
 }
 
 static void turn(struct bgpd_bridge *br, double now)
 {
-	unsigned long wd = xlb_notify_watchdog_ms();
-
 	look_at_datapath(br, now);
 	if (ready_work(&br->ready, now))
 		coalesce_note(&br->co, now);
@@ -200,10 +214,7 @@ static void turn(struct bgpd_bridge *br, double now)
 		if (!coalesce_pending(&br->co) && !br->retry_at)
 			reconcile(br, now, true);
 	}
-	if (wd && now >= br->next_watchdog_ms) {
-		xlb_notify("WATCHDOG=1");
-		br->next_watchdog_ms = now + wd;
-	}
+	bgpd_alive();
 }
 
 void bgpd_bridge_run(struct bgpd_bridge *br, volatile sig_atomic_t *stop)
