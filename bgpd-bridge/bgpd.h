@@ -16,7 +16,7 @@
  *               snapshots, sequence numbers, a STATUS probe every second
  *   coalesce.c  when a burst of changes is over (pure, tested alone)
  *   datapath.c  whether a pinned XDP link under the pin folder is attached
- *   vipset.c    sorted set of VIP addresses, diffs between two sets
+ *   vipset.c    sorted set of VIP addresses (render and diff walk it)
  *   bird*.c     BIRD: include files written atomically, `configure` over
  *               the control socket (bird_reply.c parses its replies)
  *   frr*.c      FRR: bgpd's running configuration read and changed with
@@ -258,7 +258,7 @@ struct bgpd_bridge {
 	struct bgpd_backend *backend;
 	struct bgpd_ready ready;
 	struct bgpd_coalesce co;
-	int attached;            /* links attached, -1 before the first look */
+	int attached;            /* 1 yes, 0 no, -1 before the first look */
 	char ifname[64];         /* the first attached link's pin name */
 	struct bgpd_vipset want; /* scratch: the desired set */
 	struct bgpd_vipset applied; /* what the daemon was last brought to */
