@@ -30,6 +30,7 @@ source tests/lab/checks.sh
 
 N=24 # flows per (VIP, protocol): all through one node by chance: 2^-23
 LAB_LBS="lb1 lb2"
+LAB_HC_TIMEOUT=200 LAB_HC_FALL=3 # no flapping backend under a busy machine
 lab_names "e$$"
 LAB_TEST_LOGS="$LAB_DIR/*/bird.log $LAB_DIR/*/lbd.log"
 lab_test_frame test_lab_ecmp

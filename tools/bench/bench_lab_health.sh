@@ -3,7 +3,7 @@
 # network sees, in the whole lab: medians over 20 trials.
 #
 # The two-node lab (tools/lab/lib.sh, lab_full_up): lb1 and lb2 each run
-# lbd, hcd (HTTP checks every 200 ms, down after 3 failures, up after 2
+# lbd, hcd (HTTP checks every 200 ms, down after 2 failures, up after 2
 # successes), bgpd-bridge and BIRD; the router's BIRD installs the routes.
 # A failure is a backend's health endpoint answering 503 (the file
 # tools/lab/backend.py looks for), so the same failure can be repeated.
@@ -107,7 +107,7 @@ done
 w=$(median <"$LAB_DIR/withdraw") g=$(median <"$LAB_DIR/bgp")
 det=$(cut -d' ' -f1 "$LAB_DIR/detect" | median) rest=$(cut -d' ' -f2 "$LAB_DIR/detect" | median)
 s=$(median <"$LAB_DIR/switch") q=$(median <"$LAB_DIR/sql")
-echo "medians over $TRIALS trials (hcd: HTTP check every 200 ms, down after 3 failures):"
+echo "medians over $TRIALS trials (hcd: HTTP check every $LAB_HC_INTERVAL ms, down after $LAB_HC_FALL failures):"
 echo "  every backend of a VIP fails -> route withdrawn at the router: $w ms"
 echo "    of which detection (the later node's lbd records the last backend down): $det ms,"
 echo "    then lbd -> bgpd-bridge -> BIRD -> router's kernel: $rest ms"

@@ -51,6 +51,9 @@ LAB_LBS=lb1          # the LB nodes (lb1 lb2 ...); callers set it after sourcing
 LAB_ROUTING=static   # static | bgp; callers set it after sourcing
 LAB_EXTRA_NODES=""   # more namespaces a caller links itself (benchmarks)
 LAB_AS_RT=65000 LAB_AS_LB=65001 # private ASNs: the router, every LB node
+# hcd's checks of the backends (ms, ms, successes, failures); callers may
+# set them after sourcing, before the LB nodes come up.
+LAB_HC_INTERVAL=200 LAB_HC_TIMEOUT=150 LAB_HC_RISE=2 LAB_HC_FALL=2
 LAB_MTU_CLIENT=1500 # the client's link: what any Internet client has
 LAB_MTU_CORE=1600   # router, lb1, backends: room for the outer header
 
@@ -339,16 +342,18 @@ lab_lb_up() {
 # sources, small tables) and every service of LAB_SERVICES with all the
 # backends.  Every node gets the same services and backends, so every node
 # computes the same Maglev tables.  hcd checks each backend over HTTP on
-# its own address every 200 ms (200 ms to answer; down after 3 failures,
-# up after 2 successes: a python backend on a busy 2-core machine may miss
-# one answer): /health for the services of VIP4 and VIP6, /health/vip46
-# for those of VIP46, so a test can fail one VIP's backends alone.
+# its own address (LAB_HC_*: every 200 ms, 150 ms to answer, down after 2
+# failures, up after 2 successes; tests under load allow more, since a
+# python backend on a busy 2-core machine can miss an answer): /health for
+# the services of VIP4 and VIP6, /health/vip46 for those of VIP46, so a
+# test can fail one VIP's backends alone.
 lab_config_sql() { # [lbN]
 	local n=${1:-lb1} id vip proto port fam i check
+	local hc="$LAB_HC_INTERVAL, $LAB_HC_TIMEOUT, $LAB_HC_RISE, $LAB_HC_FALL"
 	echo "BEGIN;"
 	echo "INSERT INTO health_check (name, type, port, path, interval_ms, timeout_ms,
-		rise, fall) VALUES ('lab-http', 'http', $HTTP_PORT, '/health', 200, 200, 2, 3),
-		('lab-http46', 'http', $HTTP_PORT, '/health/vip46', 200, 200, 2, 3);"
+		rise, fall) VALUES ('lab-http', 'http', $HTTP_PORT, '/health', $hc),
+		('lab-http46', 'http', $HTTP_PORT, '/health/vip46', $hc);"
 	echo "INSERT INTO node (id, interface, xdp_mode, next_hop_mac, src4, src6,
 		mtu, ttl, max_services, max_backends, max_flows) VALUES (1, 'eth0',
 		'native', '$(mac "$(link_no "$n")" 1)', '$(lb4 "$n")', '$(lb6 "$n")',
