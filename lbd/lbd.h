@@ -245,7 +245,7 @@ struct lbd_state {
 #define LBD_SPARES     128
 #define LBD_SPARE_RING XLB_DEF_RING
 #define LBD_SPARE_STEP 32  /* per kernel wait */
-#define LBD_SPARE_IDLE_MS 200 /* no map write for this long first */
+#define LBD_SPARE_IDLE_MS 20 /* no map write for this long first */
 
 /* ---- spare.c: spare tables placed by a helper thread -------------------- */
 struct lbd_spares;
