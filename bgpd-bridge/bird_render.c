@@ -72,14 +72,19 @@ static int write_all(int fd, const char *text, size_t len)
 }
 
 /* Mode and group, so BIRD run as another user reads it by its group. */
-static int set_access(int fd, const char *dir)
+static int set_access(int fd, const char *dir, const char *name)
 {
 	struct stat ds, fs;
 
 	if (fchmod(fd, FILE_MODE) || stat(dir, &ds) || fstat(fd, &fs))
-		return -errno;
+		return xlb_errmsg_set(-errno, "%s/%s: %s", dir, name,
+				      strerror(errno));
 	if (fs.st_gid != ds.st_gid && fchown(fd, (uid_t)-1, ds.st_gid))
-		return -errno;
+		return xlb_errmsg_set(-errno, "%s/%s: cannot give it the "
+				      "folder's group (gid %u), which BIRD "
+				      "reads it through: %s", dir, name,
+				      (unsigned int)ds.st_gid,
+				      strerror(errno));
 	return 0;
 }
 
@@ -108,18 +113,22 @@ int bird_write_atomic(const char *dir, const char *name, const char *text)
 	if (fd < 0)
 		return xlb_errmsg_set(-errno, "%s: %s", tmp, strerror(errno));
 	err = write_all(fd, text, strlen(text));
+	if (err)
+		xlb_errmsg_set(err, "writing %s: %s", tmp, strerror(-err));
 	if (!err)
-		err = set_access(fd, dir);
+		err = set_access(fd, dir, name);
 	if (!err && fsync(fd))
-		err = -errno;
+		err = xlb_errmsg_set(-errno, "writing %s: %s", tmp,
+				     strerror(errno));
 	if (close(fd) && !err)
-		err = -errno;
+		err = xlb_errmsg_set(-errno, "writing %s: %s", tmp,
+				     strerror(errno));
 	if (!err && rename(tmp, dst))
-		err = -errno;
+		err = xlb_errmsg_set(-errno, "replacing %s: %s", dst,
+				     strerror(errno));
 	if (err) {
 		unlink(tmp);
-		return xlb_errmsg_set(err, "writing %s: %s", dst,
-				      strerror(-err));
+		return err;
 	}
 	sync_dir(dir);
 	return 0;

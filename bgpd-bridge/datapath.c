@@ -6,6 +6,11 @@
  * pinned with ifindex 0.  So the datapath serves while some pinned link
  * is an XDP link with an interface: that is what the kernel says, not
  * what lbd last said, and it is still true when lbd is gone.
+ *
+ * Opening a pinned link takes CAP_BPF and write access to the pin.  A
+ * bridge run with less (a hardened unit) asks the interface instead: the
+ * pin is there and the interface it names has an XDP program (rtnetlink,
+ * no privilege needed; the bridge runs in the interface's namespace).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <net/if.h>
+
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 #include "bgpd.h"
 #include "xlb_bpffs.h"
@@ -21,13 +30,32 @@
 
 #define LINK_PREFIX "link_"
 
+/* Without the rights to open the link: 1 when the interface the pin
+ * names exists and runs an XDP program. */
+static int iface_has_xdp(const char *ifname, const char *path)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	unsigned int ifindex = if_nametoindex(ifname);
+	int err;
+
+	if (!ifindex)
+		return 0; /* the interface is gone */
+	err = bpf_xdp_query((int)ifindex, 0, &q);
+	if (err)
+		return xlb_errmsg_set(err, "%s: asking %s for its XDP program: "
+				      "%s", path, ifname, strerror(-err));
+	return q.attach_mode != XDP_ATTACHED_NONE;
+}
+
 /* 1 when the pinned object at path is an XDP link with an interface. */
-static int link_attached(const char *path)
+static int link_attached(const char *path, const char *ifname)
 {
 	struct bpf_link_info info;
 	__u32 len = sizeof(info);
 	int fd = bpf_obj_get(path), err;
 
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
+		return iface_has_xdp(ifname, path);
 	if (fd < 0)
 		return xlb_errmsg_set(-errno, "%s: %s", path, strerror(errno));
 	memset(&info, 0, sizeof(info));
@@ -61,7 +89,7 @@ int datapath_attached(const char *pin_dir, char *ifname, size_t len)
 			continue;
 		if (xlb_pin_path(path, sizeof(path), pin_dir, de->d_name))
 			continue;
-		r = link_attached(path);
+		r = link_attached(path, de->d_name + strlen(LINK_PREFIX));
 		if (r < 0) {
 			err = r; /* unlinked meanwhile, or not a link */
 			continue;

@@ -5,7 +5,9 @@
  * xlb_dp_attach on a veth counts, with its interface's name; detached
  * (the pin removed, as `lbd detach` does) it does not; a link whose
  * interface was deleted stays pinned but is attached to nothing and does
- * not count; a pin folder that is not there is 0 links.
+ * not count; a pin folder that is not there is 0 links.  The same without
+ * the rights to open a pinned link (a process dropped to nobody), where
+ * the interface named by the pin is asked for its XDP program.
  *
  * Needs root and BPF; fails (never skips) without them.  Every test works
  * in its own pin folder and network namespace named after the PID, and
@@ -21,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +137,43 @@ static void test_interface_gone(void **state)
 	assert_int_equal(datapath_attached(t->pin_dir, NULL, 0), 0);
 }
 
+/* datapath_attached in a child that dropped to nobody: no CAP_BPF, no
+ * write access to the pin; its exit status is the count (100: error). */
+static int unprivileged_count(const char *pin_dir)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int n;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(101);
+		n = datapath_attached(pin_dir, NULL, 0);
+		_exit(n < 0 ? 100 : n);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Without the rights to open the link, the interface is asked. */
+static void test_unprivileged(void **state)
+{
+	struct dt *t = *state;
+
+	assert_int_equal(chmod(t->pin_dir, 0755), 0);
+	assert_int_equal(unprivileged_count(t->pin_dir), 0);
+	assert_int_equal(xlb_dp_attach(t->dp, "v0", XLB_XDP_NATIVE, NULL), 0);
+	assert_int_equal(unprivileged_count(t->pin_dir), 1);
+	assert_int_equal(xlb_dp_detach(t->pin_dir, "v0"), 0);
+	assert_int_equal(unprivileged_count(t->pin_dir), 0);
+	assert_int_equal(xlb_dp_attach(t->dp, "v0", XLB_XDP_NATIVE, NULL), 0);
+	assert_int_equal(sh("ip -n %s link del v0", t->ns), 0);
+	assert_int_equal(unprivileged_count(t->pin_dir), 0);
+}
+
 static void test_no_pin_folder(void **state)
 {
 	(void)state;
@@ -147,6 +188,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attached_then_detached,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interface_gone, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unprivileged, setup,
 						teardown),
 		cmocka_unit_test(test_no_pin_folder),
 	};
