@@ -15,7 +15,8 @@
 # - to fw:  client -> router -> fw (kernel forwarding) -> router (a policy
 #   route for what comes back from fw: an ECMP route over the three
 #   backends) -> backend -> client (DSR).
-# Same links, same hops, same servers; the rounds alternate, and the figure
+# Same links (the router's side of both with the same pass-all XDP
+# program), same hops, same servers; the rounds alternate, and the figure
 # is the median of each.  Prints both rates and their ratio.
 #
 # Needs root, BPF and wrk.  Usage: [XLB_BUILD=build] tools/bench/bench_lab_rps.sh
@@ -46,6 +47,10 @@ lab_link fw "$LAB_MTU_CORE"
 lab_node_net fw "$FW4" "$RT_FW4" "$FW6" "$RT_FW6" 28
 nsx "$(nsname fw)" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 \
 	net.ipv4.conf.eth0.send_redirects=0
+# The router's side of fw's link runs the same pass-all XDP program as
+# lb1's (lab_offloads: the veth quirk XDP_TX needs), so the links cost the
+# same and only what the node does differs.
+ip -n "$rt" link set dev fw xdpdrv obj "$XDP_PASS_OBJ" sec xdp
 nexthops=()
 for b in $(lab_backends); do nexthops+=(nexthop via "$(be4 "${b#b}")" dev "$b"); done
 ip -n "$rt" route add "$VIP4/32" table 100 "${nexthops[@]}"
