@@ -192,10 +192,13 @@ bench:
 
 # Programs carry their XDP object inside (skeletons); lib/xlb keeps the
 # objects loaded by other tools (tc loads decap_tc.bpf.o on backends).
+# Servers the lab and benchmarks run on backends, not part of a node.
+LAB_ONLY := $(BUILD)/lab_httpd $(BUILD)/hc_responder
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb \
 		$(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(TOOLS) $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(filter-out $(LAB_ONLY),$(TOOLS)) $(PROGS) \
+		$(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(filter-out %_bench.o %_trivial.o,$(BPF_OBJS)) \
 		$(DESTDIR)$(PREFIX)/lib/xlb/
 	install -m 0644 $(wildcard tools/*.8 $(addsuffix /*.8,$(PROG_DIRS))) \
