@@ -4,7 +4,7 @@
 #
 # The lab's client, router, three backends and lb1 run by lbd from its
 # state file; hcd on lb1 checks every backend over HTTP on its own address
-# (lab_config_sql: every 200 ms, timeout 150 ms, rise 2, fall 2).  Then
+# (lab_config_sql, LAB_HC_*: every 200 ms, timeout 150 ms, rise 2, fall 2).  Then
 # backend 2's server process is killed: hcd says so within interval x
 # fall + timeout, lbd records it and takes b2 out of the Maglev tables (its
 # map entries leave the active state, lbd --check finds the maps equal to
@@ -23,7 +23,8 @@ source tools/lab/hcd.sh
 # shellcheck source=tests/lab/checks.sh
 source tests/lab/checks.sh
 
-INTERVAL=200 TIMEOUT=150 RISE=2 FALL=2 # lab_config_sql's lab-http
+# lab_config_sql's lab-http timings
+INTERVAL=$LAB_HC_INTERVAL TIMEOUT=$LAB_HC_TIMEOUT RISE=$LAB_HC_RISE FALL=$LAB_HC_FALL
 N=30 # requests per VIP: b2 missed by chance when up: (2/3)^30, 5e-6
 
 [ -x "$HCD" ] || lab_die "$HCD missing (make)"
