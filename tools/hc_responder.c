@@ -412,7 +412,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: hc_responder --targets N [--base 127.1.0.1] "
 		"[--ports 8000-8099]\n"
 		"         [--per-proc N] [--procs P] [--delay-ms D "
-		"[--delay-every K]] [--list FILE]\n"
+		"[--delay-every K]]\n"
+		"         [--nice N] [--list FILE]\n"
 		"  target i: address base + i / nports, port lo + i %% nports "
 		"(127.0.0.0/8 only)\n");
 }

@@ -12,10 +12,13 @@
 # median wall, the CPU of that run, the timeouts of every run):
 #   hcd --once       the real hcd (--threads = CPUs, its default), its
 #                    own line (probing only: after reading the database)
-#   C floor          tools/bench/probers/prober.c, as many processes: the
-#                    least a prober can do here (non-blocking connect,
-#                    GET, read to end, one epoll loop); what is left is
-#                    the kernel's cost of the loopback exchanges
+#   C minimal        tools/bench/probers/prober.c, as many processes: about
+#                    the least a prober does (non-blocking connect, GET,
+#                    read to end, one epoll loop each, no scheduling or
+#                    state); its CPU is mostly the kernel's cost of the
+#                    loopback exchanges.  Not a strict lower bound: a
+#                    checker that closes differently or batches better
+#                    can beat it
 #   Node.js          prober.js, plain node, as many processes
 #   Python asyncio   prober.py, one process (LINE's shape)
 # Every target answers at once (the responder's counters are printed), so
@@ -31,7 +34,7 @@
 #
 # The responder, the probers and hcd share the machine's CPUs: on a 2-CPU
 # machine the loopback exchanges of the responder side are part of what
-# the floor measures.  The load average before each size is printed: other
+# the minimal prober measures.  The load average before each size is printed: other
 # work on the machine moves every figure.
 #
 # Environment: XLB_BUILD (default build), BENCH_HCD_SIZES, BENCH_HCD_RUNS
@@ -54,18 +57,11 @@ declare -A LINE_PY=([3000]=2.65 [8000]=6.04 [16000]=10.0 [28000]=16.4)
 hb_init bench_hcd
 HCD=$HB_BUILD/hcd
 [ -x "$HCD" ] || hb_die "$HCD is not built (make BUILD=$HB_BUILD)"
-FLOOR=$HB_DIR/prober_c
+MINIMAL=$HB_DIR/prober_c
 ${CC:-gcc} -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	tools/bench/probers/prober.c -o "$FLOOR" || hb_die "prober.c does not build"
+	tools/bench/probers/prober.c -o "$MINIMAL" || hb_die "prober.c does not build"
 rc=0
 
-# One run of one prober: prints its key=value line (or nothing).
-run_hcd() {
-	local db=$1 out
-	out=$("$HCD" --db "$db" --rundir "$HB_DIR/run" --threads "$THREADS" --once \
-		2>"$HB_DIR/hcd.err")
-	grep '^hcd once:' <<<"$out" || hb_log "hcd --once gave no result line: $(tail -3 "$HB_DIR/hcd.err")"
-}
 # Packets the loopback's per-CPU backlog dropped (netdev_max_backlog, 1,000
 # here): a burst of connects beyond it loses SYNs, each a second's
 # retransmission, the usual cause of false timeouts on loopback.
@@ -77,17 +73,21 @@ backlog_drops() {
 	echo "$n"
 }
 
-# Runs a prober; its line with backlog_drops=N added.
-measured() { # run-function args...
-	local d0 out
+# One run of one prober (the program itself in the background, so a
+# signal stops it at once): its "... probes=..." line, with the backlog's
+# drops meanwhile added, appended to LINES[key].
+run_one() { # key command args...
+	local key=$1 d0 line
+	shift
 	d0=$(backlog_drops)
-	out=$("$@")
-	[ -n "$out" ] && echo "$out backlog_drops=$(($(backlog_drops) - d0))"
+	hb_run "$HB_DIR/out" "$@" 2>"$HB_DIR/err"
+	line=$(grep -m1 'probes=' "$HB_DIR/out")
+	if [ -z "$line" ]; then
+		hb_log "$key gave no result line: $(tail -3 "$HB_DIR/err")"
+		return
+	fi
+	LINES[$key]+="$line backlog_drops=$(($(backlog_drops) - d0))"$'\n'
 }
-
-run_floor() { "$FLOOR" --targets "$1" --timeout-ms $TIMEOUT_MS --procs "$THREADS"; }
-run_node() { node tools/bench/probers/prober.js --targets "$1" --timeout-ms $TIMEOUT_MS --procs "$THREADS"; }
-run_py() { python3 tools/bench/probers/prober.py --targets "$1" --timeout-ms $TIMEOUT_MS; }
 
 # Per prober of this size: the lines of its runs.
 declare -A LINES
@@ -130,8 +130,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 print_intro() {
 	cat <<EOF
 bench_hcd: N concurrent HTTP GETs to N distinct loopback targets (hc_responder), 3 s
-  timeout; real hcd --once (--threads $THREADS) beside, in the same run, a C floor
-  prober ($THREADS procs), Node.js ($THREADS procs) and Python asyncio (1 proc).
+  timeout; real hcd --once (--threads $THREADS) beside, in the same run, a minimal
+  C prober ($THREADS procs), Node.js ($THREADS procs) and Python asyncio (1 proc).
   Median wall of $RUNS runs, CPU of that run, timeouts / downs / loopback backlog
   drops of every run (every target answers at once: each timeout is a false one).
   Ratios: hcd / other.
@@ -145,10 +145,10 @@ EOF
 report_size() { # n
 	local n=$1 hw hc hclean=0 name key
 	local -A W C
-	for key in hcd floor node python; do
+	for key in hcd minimal node python; do
 		case $key in
 		hcd) name="hcd --once" ;;
-		floor) name="C floor" ;;
+		minimal) name="C minimal" ;;
 		node) name="Node.js" ;;
 		python) name="Python asyncio" ;;
 		esac
@@ -164,7 +164,7 @@ report_size() { # n
 		rc=1
 		return
 	fi
-	for key in floor node python; do
+	for key in minimal node python; do
 		[ -n "${W[$key]:-}" ] || continue
 		printf '    hcd / %-13s wall %s  CPU %s\n' "$key" "$(ratio "$hw" "${W[$key]}")" \
 			"$(ratio "$hc" "${C[$key]}")"
@@ -197,10 +197,14 @@ main() {
 		} | hb_db "$db"
 		LINES=()
 		for ((r = 0; r < RUNS; r++)); do
-			LINES[hcd]+=$(measured run_hcd "$db")$'\n'
-			LINES[floor]+=$(measured run_floor "$list")$'\n'
-			LINES[node]+=$(measured run_node "$list")$'\n'
-			[ "$PYTHON" = 1 ] && LINES[python]+=$(measured run_py "$list")$'\n'
+			run_one hcd "$HCD" --db "$db" --rundir "$HB_DIR/run" \
+				--threads "$THREADS" --once
+			run_one minimal "$MINIMAL" --targets "$list" \
+				--timeout-ms $TIMEOUT_MS --procs "$THREADS"
+			run_one node node tools/bench/probers/prober.js --targets "$list" \
+				--timeout-ms $TIMEOUT_MS --procs "$THREADS"
+			[ "$PYTHON" = 1 ] && run_one python python3 tools/bench/probers/prober.py \
+				--targets "$list" --timeout-ms $TIMEOUT_MS
 		done
 		hb_responder_stop
 		printf '  N = %s (load average before: %s)\n' "$n" "$LOAD"

@@ -110,18 +110,17 @@ run_hcd() {
 		sleep 0.1
 	done
 	grep -qs following "$log" || hb_die "hcd did not start: $(tail -3 "$log")"
-	sleep $((INTERVAL_MS / 1000)) # the first, jittered round
+	hb_sleep $((INTERVAL_MS / 1000)) # the first, jittered round
 	s0=$(hcd_stats "$pid" "$log")
 	k0=$(hb_ticks "$pid") r0=$(hb_ticks $HB_RESP_WORKERS) m0=$(busy_ticks)
-	sleep "$DURATION"
+	hb_sleep "$DURATION"
 	k1=$(hb_ticks "$pid") r1=$(hb_ticks $HB_RESP_WORKERS) m1=$(busy_ticks)
 	s1=$(hcd_stats "$pid" "$log")
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 	kill -TERM "$pid"
-	wait "$pid"
+	hb_wait_bg "$pid"
 	HCD_RC=$?
-	hb_forget "$pid"
 	HCD_CHECKS=$(hb_field "$s1" checks)
 	HCD_PROBES=$(delta "$s0" "$s1" probes)
 	HCD_TIMEOUTS=$(delta "$s0" "$s1" timeouts)
@@ -135,9 +134,10 @@ run_hcd() {
 }
 
 run_node() {
-	NODE_LINE=$(node tools/bench/probers/prober.js --targets "$CHECKS" --steady \
-		--interval-ms $INTERVAL_MS --duration-s "$DURATION" \
-		--timeout-ms $TIMEOUT_MS --procs "$THREADS")
+	hb_run "$HB_DIR/node.out" node tools/bench/probers/prober.js --targets "$CHECKS" \
+		--steady --interval-ms $INTERVAL_MS --duration-s "$DURATION" \
+		--timeout-ms $TIMEOUT_MS --procs "$THREADS"
+	NODE_LINE=$(grep -m1 'probes=' "$HB_DIR/node.out")
 	[ -n "$NODE_LINE" ] || { hb_log "prober.js --steady gave no line"; rc=1; }
 }
 

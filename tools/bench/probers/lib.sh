@@ -49,6 +49,28 @@ hb_forget() { # pid
 	HB_PIDS=("${keep[@]}")
 }
 
+# Sleeps, or runs a command with its output into a file, in the background
+# and waits for it: a trapped signal (SIGTERM, Ctrl-C) interrupts `wait` at
+# once, where a foreground child would hold the trap until it ends.
+hb_sleep() { # seconds
+	sleep "$1" &
+	hb_wait_bg $!
+}
+hb_run() { # output-file command args...
+	local out=$1
+	shift
+	"$@" >"$out" &
+	hb_wait_bg $!
+}
+hb_wait_bg() { # pid
+	local rc
+	HB_PIDS+=("$1")
+	wait "$1"
+	rc=$?
+	hb_forget "$1"
+	return $rc
+}
+
 # Starts hc_responder with its arguments; waits until it listens.  Sets
 # HB_RESP (its pid), HB_RESP_WORKERS (the workers' pids), HB_RESP_LOG.  As
 # root its workers run at nice -10: they stand for backends on machines

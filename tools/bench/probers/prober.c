@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * prober.c - the floor of bench_hcd: the least a prober can do for LINE's
- * shape (N concurrent HTTP GETs, one event loop, one thread): non-blocking
- * connect to every target at once, the GET written when the connection is
- * up, the answer read to its end, its status line checked (2xx/3xx is
- * up).  No scheduling, no state machine, no results to publish: what is
- * left is the kernel's cost of the loopback exchanges plus one epoll loop,
- * so hcd's ratio to it is what hcd's own machinery costs.
+ * prober.c - the minimal prober of bench_hcd: about the least a prober
+ * does for LINE's shape (N concurrent HTTP GETs, one event loop per
+ * process): non-blocking connects in batches of 256 between the answers,
+ * the GET written when the connection is up, the answer read to its end,
+ * its status line checked (2xx/3xx is up), a plain close.  No scheduling,
+ * no state machine, no results to publish: its CPU is mostly the kernel's
+ * cost of the loopback exchanges, so hcd's ratio to it is roughly what
+ * hcd's own machinery adds.  Not a strict lower bound: a checker that
+ * closes or batches differently can beat it.
  *
  *   prober --targets FILE [--timeout-ms 3000] [--procs P]
  *
@@ -14,7 +16,7 @@
  * are capped below RLIMIT_NOFILE (raised to the hard limit); the rest wait,
  * their timeout starting when they start.  --procs P splits the checks
  * over P processes (every P-th), started together once all have read the
- * file: the floor for a checker with P threads.  Prints
+ * file: beside a checker with P threads.  Prints
  *   prober.c: probes=N up=U down=D timeouts=T wall_ms=W cpu_ms=C procs=P
  * wall (start to the last process done) and CPU (user + system, summed)
  * cover the probing only.
@@ -25,12 +27,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -317,6 +321,7 @@ int main(int argc, char **argv)
 		if (pipe(fds))
 			return perror("prober.c: pipe"), 1;
 		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGTERM); /* dies with the bench */
 			close(fds[0]);
 			close(go[1]);
 			_exit(child(file, p, parts, timeout_ms,
