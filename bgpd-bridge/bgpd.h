@@ -36,14 +36,8 @@
 #include "xlb_abi.h"
 #include "xlb_addr.h"
 #include "xlb_bus.h"
+#include "xlb_log.h"
 #include "xlb_msg.h"
-
-/* ---- log.c ---------------------------------------------------------------- */
-enum bgpd_level { BGPD_ERR, BGPD_WARN, BGPD_INFO, BGPD_DEBUG };
-void bgpd_log_level(enum bgpd_level max);
-void bgpd_log(enum bgpd_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-double bgpd_now_ms(void); /* monotonic */
 
 /* ---- vipset.c: a sorted set of VIPs (address + family) -------------------- */
 struct bgpd_vip {

@@ -79,7 +79,7 @@ static int bird_start(struct bgpd_backend *be)
 			err = bird_write_atomic(b->o.include_dir, file_name[i],
 						b->text[i]);
 		if (!err)
-			bgpd_log(BGPD_INFO, "wrote an empty %s/%s",
+			xlb_log(XLB_LOG_INFO, "wrote an empty %s/%s",
 				 b->o.include_dir, file_name[i]);
 	}
 	return err;
@@ -95,7 +95,7 @@ static int configure(struct bird *b)
 	if (!err)
 		err = bird_reply_configure_result(&r);
 	if (!err)
-		bgpd_log(BGPD_DEBUG, "BIRD: %04d %s", r.final, r.text);
+		xlb_log(XLB_LOG_DEBUG, "BIRD: %04d %s", r.final, r.text);
 	b->configured = !err;
 	return err;
 }

@@ -48,7 +48,7 @@ static int conn_open(struct conn *c)
 static int conn_fill(struct conn *c)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	double left = c->deadline - bgpd_now_ms();
+	double left = c->deadline - xlb_now_ms();
 	int ready = left > 0 ? poll(&pfd, 1, (int)left + 1) : 0;
 	ssize_t n;
 
@@ -119,7 +119,7 @@ int bird_ctl_command(const char *socket_path, const char *cmd,
 		     struct bird_reply *r, int timeout_ms)
 {
 	struct conn c = { .fd = -1, .path = socket_path,
-			  .deadline = bgpd_now_ms() + timeout_ms };
+			  .deadline = xlb_now_ms() + timeout_ms };
 	int err = conn_open(&c);
 
 	if (!err)

@@ -162,7 +162,7 @@ static int frr_apply(struct bgpd_backend *be, const struct bgpd_vipset *want,
 		err = diff(f, want);
 	if (err || !f->nchg)
 		return err;
-	bgpd_log(BGPD_DEBUG, "bgpd: %zu network statements to change",
+	xlb_log(XLB_LOG_DEBUG, "bgpd: %zu network statements to change",
 		 f->nchg);
 	err = run_changes(f);
 	if (!err)
@@ -181,9 +181,9 @@ static int frr_start(struct bgpd_backend *be)
 	if (err == -ENOENT || err == -EACCES)
 		return err; /* no vtysh program to run */
 	if (err)
-		bgpd_log(BGPD_WARN, "bgpd: %s (trying again)", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "bgpd: %s (trying again)", xlb_errmsg());
 	else
-		bgpd_log(BGPD_INFO, "bgpd runs `router bgp %lu` with %zu "
+		xlb_log(XLB_LOG_INFO, "bgpd runs `router bgp %lu` with %zu "
 			 "networks of ours", f->o.asn, f->have.n);
 	return 0;
 }

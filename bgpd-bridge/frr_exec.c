@@ -48,7 +48,7 @@ static int collect(int fd, double deadline, char **buf, size_t *len)
 	*len = 0;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		double left = deadline - bgpd_now_ms();
+		double left = deadline - xlb_now_ms();
 		int ready = left > 0 ? poll(&pfd, 1, (int)left + 1) : 0;
 		ssize_t n;
 
@@ -106,7 +106,7 @@ int frr_exec(char *const argv[], int timeout_ms, char **out)
 		close(errp[0]);
 		return xlb_errmsg_set(err, "fork: %s", strerror(-err));
 	}
-	err = collect(outp[0], bgpd_now_ms() + timeout_ms, &buf, &len);
+	err = collect(outp[0], xlb_now_ms() + timeout_ms, &buf, &len);
 	if (err)
 		kill(pid, SIGKILL);
 	close(outp[0]);

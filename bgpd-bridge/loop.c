@@ -65,7 +65,7 @@ static void look_at_datapath(struct bgpd_bridge *br, double now)
 	n = datapath_attached(br->o->pin_dir, ifname, sizeof(ifname));
 	if (n < 0) { /* cannot tell: nothing changes */
 		if (n != br->dp_err)
-			bgpd_log(BGPD_WARN, "datapath: %s", xlb_errmsg());
+			xlb_log(XLB_LOG_WARN, "datapath: %s", xlb_errmsg());
 		br->dp_err = n;
 		return;
 	}
@@ -73,10 +73,10 @@ static void look_at_datapath(struct bgpd_bridge *br, double now)
 	if (br->attached == (n > 0))
 		return;
 	if (n > 0)
-		bgpd_log(BGPD_INFO, "datapath attached (%s under %s)", ifname,
+		xlb_log(XLB_LOG_INFO, "datapath attached (%s under %s)", ifname,
 			 br->o->pin_dir);
 	else
-		bgpd_log(BGPD_INFO, "datapath not attached (no XDP link under "
+		xlb_log(XLB_LOG_INFO, "datapath not attached (no XDP link under "
 			 "%s): nothing is announced", br->o->pin_dir);
 	snprintf(br->ifname, sizeof(br->ifname), "%s", ifname);
 	br->attached = n > 0;
@@ -115,10 +115,10 @@ static void log_diff(const struct bgpd_vipset *from,
 			continue;
 		}
 		vipset_prefix(&to->v[i], prefix, sizeof(prefix));
-		bgpd_log(BGPD_INFO, "%s %s", verb, prefix);
+		xlb_log(XLB_LOG_INFO, "%s %s", verb, prefix);
 	}
 	if (more)
-		bgpd_log(BGPD_INFO, "%s %zu more", verb, more);
+		xlb_log(XLB_LOG_INFO, "%s %zu more", verb, more);
 }
 
 static void applied(struct bgpd_bridge *br, const struct bgpd_vipset *set)
@@ -130,7 +130,7 @@ static void applied(struct bgpd_bridge *br, const struct bgpd_vipset *set)
 	if (vipset_copy(&br->applied, set))
 		vipset_clear(&br->applied); /* only the log's diff suffers */
 	if (br->last_err)
-		bgpd_log(BGPD_INFO, "%s took the set again",
+		xlb_log(XLB_LOG_INFO, "%s took the set again",
 			 br->backend->name);
 	br->last_err = 0;
 	br->retry_at = 0;
@@ -143,7 +143,7 @@ static void applied(struct bgpd_bridge *br, const struct bgpd_vipset *set)
 static void failed(struct bgpd_bridge *br, int err, double now)
 {
 	if (err != br->last_err || br->retry_ms >= RETRY_MAX_MS)
-		bgpd_log(BGPD_ERR, "%s: %s (trying again in %u s)",
+		xlb_log(XLB_LOG_ERR, "%s: %s (trying again in %u s)",
 			 br->backend->name, xlb_errmsg(), br->retry_ms / 1000);
 	br->last_err = err;
 	br->retry_at = now + br->retry_ms;
@@ -189,7 +189,7 @@ static int wait_ms(const struct bgpd_bridge *br, double now)
 void bgpd_alive(void)
 {
 	unsigned long wd = xlb_notify_watchdog_ms();
-	double now = bgpd_now_ms();
+	double now = xlb_now_ms();
 
 	if (wd && now >= next_watchdog_ms) {
 		xlb_notify("WATCHDOG=1");
@@ -219,27 +219,27 @@ static void turn(struct bgpd_bridge *br, double now)
 
 void bgpd_bridge_run(struct bgpd_bridge *br, volatile sig_atomic_t *stop)
 {
-	double now = bgpd_now_ms();
+	double now = xlb_now_ms();
 	struct pollfd pfd[2];
 	int fds[2];
 
 	look_at_datapath(br, now);
 	br->next_resync_ms = now + br->o->resync_s * 1000.0;
-	bgpd_log(BGPD_INFO, "following lbd in %s through %s",
+	xlb_log(XLB_LOG_INFO, "following lbd in %s through %s",
 		 br->ready.rundir, br->backend->name);
 	xlb_notify("READY=1");
 	while (!*stop) {
 		int n;
 
-		turn(br, bgpd_now_ms());
+		turn(br, xlb_now_ms());
 		n = ready_pollfds(&br->ready, fds);
 		for (int i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i],
 						  .events = POLLIN };
 		/* A signal cuts the wait short: the loop checks. */
-		if (poll(pfd, (nfds_t)n, wait_ms(br, bgpd_now_ms())) < 0 &&
+		if (poll(pfd, (nfds_t)n, wait_ms(br, xlb_now_ms())) < 0 &&
 		    errno != EINTR) {
-			bgpd_log(BGPD_ERR, "poll: %s", strerror(errno));
+			xlb_log(XLB_LOG_ERR, "poll: %s", strerror(errno));
 			return;
 		}
 	}
@@ -252,17 +252,17 @@ void bgpd_bridge_stop(struct bgpd_bridge *br)
 
 	xlb_notify("STOPPING=1");
 	if (br->o->keep_routes) {
-		bgpd_log(BGPD_INFO, "stopping; --keep-routes: %s keeps what "
+		xlb_log(XLB_LOG_INFO, "stopping; --keep-routes: %s keeps what "
 			 "it announces", br->backend->name);
 		return;
 	}
 	vipset_init(&none);
 	err = br->backend->apply(br->backend, &none, true);
 	if (err) {
-		bgpd_log(BGPD_ERR, "stopping; withdrawing: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "stopping; withdrawing: %s", xlb_errmsg());
 		return;
 	}
 	log_diff(&none, &br->applied, "withdrawing");
-	bgpd_log(BGPD_INFO, "stopping; %s announces no VIP of ours",
+	xlb_log(XLB_LOG_INFO, "stopping; %s announces no VIP of ours",
 		 br->backend->name);
 }

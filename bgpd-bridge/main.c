@@ -226,7 +226,7 @@ static int make_backend(const struct bgpd_opts *o, struct bgpd_backend **b)
 	if (!err && (*b)->start)
 		err = (*b)->start(*b);
 	if (err)
-		bgpd_log(BGPD_ERR, "%s: %s", o->frr_mode ? "frr" : "bird",
+		xlb_log(XLB_LOG_ERR, "%s: %s", o->frr_mode ? "frr" : "bird",
 			 xlb_errmsg());
 	return err;
 }
@@ -239,12 +239,12 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o))
 		return 2;
-	bgpd_log_level(o.verbose ? BGPD_DEBUG : BGPD_INFO);
+	xlb_log_setup("bgpd-bridge", o.verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
 	handle_signals();
 	if (make_backend(&o, &br.backend))
 		return 1;
 	if (bgpd_bridge_open(&br, &o)) {
-		bgpd_log(BGPD_ERR, "lbd's sockets: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "lbd's sockets: %s", xlb_errmsg());
 		rc = 1;
 	}
 	if (!rc) {

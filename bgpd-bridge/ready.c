@@ -35,14 +35,14 @@ static unsigned int log_lines;
 
 static void log_reject(const char *where, const char *why)
 {
-	double now = bgpd_now_ms();
+	double now = xlb_now_ms();
 
 	if (now >= log_window + 1000) {
 		log_window = now;
 		log_lines = 0;
 	}
 	if (log_lines++ < LOG_PER_S)
-		bgpd_log(BGPD_WARN, "%s: message rejected: %s", where, why);
+		xlb_log(XLB_LOG_WARN, "%s: message rejected: %s", where, why);
 }
 
 int ready_open(struct bgpd_ready *r, const char *rundir)
@@ -135,7 +135,7 @@ bool ready_apply(struct bgpd_vipset *set, const struct xlb_msg *msg)
 static void lbd_heard(struct bgpd_ready *r)
 {
 	if (!r->lbd_up)
-		bgpd_log(BGPD_INFO, "lbd answers on %s/%s.ipc", r->rundir,
+		xlb_log(XLB_LOG_INFO, "lbd answers on %s/%s.ipc", r->rundir,
 			 XLB_BUS_LBD_CTL);
 	r->lbd_up = true;
 	r->lbd_said = true;
@@ -144,7 +144,7 @@ static void lbd_heard(struct bgpd_ready *r)
 static void lbd_away(struct bgpd_ready *r, const char *why)
 {
 	if (r->lbd_up || !r->lbd_said)
-		bgpd_log(BGPD_WARN, "lbd %s; keeping the announcements while "
+		xlb_log(XLB_LOG_WARN, "lbd %s; keeping the announcements while "
 			 "the datapath is attached", why);
 	r->lbd_up = false;
 	r->lbd_said = true;
@@ -240,7 +240,7 @@ static bool take_snapshot(struct bgpd_ready *r, const struct xlb_msg *msg)
 	bool changed;
 
 	if (older && msg->seq < r->changed_seq) {
-		bgpd_log(BGPD_INFO, "snapshot older than the last change; "
+		xlb_log(XLB_LOG_INFO, "snapshot older than the last change; "
 			 "asking again");
 		want_snapshot(r);
 		return false;
@@ -249,7 +249,7 @@ static bool take_snapshot(struct bgpd_ready *r, const struct xlb_msg *msg)
 		xlb_msg_seq_reset(&r->seq, msg->seq);
 	changed = ready_apply(&r->ready, msg) || !r->known;
 	if (!r->known || changed)
-		bgpd_log(BGPD_INFO, "snapshot from lbd: %zu VIPs ready of %u",
+		xlb_log(XLB_LOG_INFO, "snapshot from lbd: %zu VIPs ready of %u",
 			 r->ready.n, msg->batch.count);
 	r->known = true;
 	return changed;
@@ -263,7 +263,7 @@ static void take_status(struct bgpd_ready *r, const struct xlb_msg *msg)
 
 	if (!s->known || msg->seq > s->last ||
 	    s->last - msg->seq >= XLB_MSG_SEQ_WINDOW) {
-		bgpd_log(BGPD_DEBUG, "lbd at sequence %llu, heard %llu: "
+		xlb_log(XLB_LOG_DEBUG, "lbd at sequence %llu, heard %llu: "
 			 "asking for a snapshot",
 			 (unsigned long long)msg->seq,
 			 (unsigned long long)s->last);
@@ -285,7 +285,7 @@ static bool on_reply(struct bgpd_ready *r, __u8 asked, double now)
 	}
 	lbd_heard(r);
 	if (msg.type == XLB_MSG_ERROR) {
-		bgpd_log(BGPD_WARN, "lbd-ctl: %s: %s", xlb_msg_type_name(asked),
+		xlb_log(XLB_LOG_WARN, "lbd-ctl: %s: %s", xlb_msg_type_name(asked),
 			 msg.error.text);
 		if (snap)
 			want_snapshot(r);
@@ -338,12 +338,12 @@ static bool seq_ok(struct bgpd_ready *r, const struct xlb_msg *msg)
 		want_snapshot(r);
 		break;
 	case XLB_SEQ_GAP:
-		bgpd_log(BGPD_INFO, "%llu messages from lbd lost; asking for "
+		xlb_log(XLB_LOG_INFO, "%llu messages from lbd lost; asking for "
 			 "a snapshot", (unsigned long long)(msg->seq - last - 1));
 		want_snapshot(r);
 		break;
 	case XLB_SEQ_RESTART:
-		bgpd_log(BGPD_INFO, "lbd restarted; asking for a snapshot");
+		xlb_log(XLB_LOG_INFO, "lbd restarted; asking for a snapshot");
 		want_snapshot(r);
 		break;
 	}

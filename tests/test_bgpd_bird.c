@@ -33,7 +33,6 @@
 #include "../bgpd-bridge/bird_ctl.c"
 #include "../bgpd-bridge/bird_render.c"
 #include "../bgpd-bridge/bird_reply.c"
-#include "../bgpd-bridge/log.c"
 #include "../bgpd-bridge/vipset.c"
 
 /* ---- replies ---------------------------------------------------------------- */

@@ -23,7 +23,6 @@
 
 #include <cmocka.h>
 
-#include "../bgpd-bridge/log.c"
 #include "../bgpd-bridge/ready.c"
 #include "../bgpd-bridge/vipset.c"
 
@@ -111,10 +110,10 @@ static void answer(struct lbd_side *l)
 /* Both sides' turns for ms milliseconds, or until done() says so. */
 static void pump(struct lbd_side *l, int ms, bool (*done)(struct lbd_side *))
 {
-	double end = bgpd_now_ms() + ms;
+	double end = xlb_now_ms() + ms;
 
-	while (bgpd_now_ms() < end) {
-		ready_work(&l->r, bgpd_now_ms());
+	while (xlb_now_ms() < end) {
+		ready_work(&l->r, xlb_now_ms());
 		if (l->rep.id && !xlb_bus_recv(l->rep, &l->in, 0))
 			answer(l);
 		if (done && done(l))
@@ -138,9 +137,9 @@ static bool heard_published(struct lbd_side *l)
  * what is sent before the subscriber is connected. */
 static void connect_sub(struct lbd_side *l)
 {
-	double end = bgpd_now_ms() + WAIT_MS;
+	double end = xlb_now_ms() + WAIT_MS;
 
-	while (!heard_published(l) && bgpd_now_ms() < end) {
+	while (!heard_published(l) && xlb_now_ms() < end) {
 		assert_int_equal(xlb_msg_revision_encode(&l->out, ++l->seq, 1),
 				 0);
 		publish(l);
