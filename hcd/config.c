@@ -130,7 +130,7 @@ static int add_check(struct checks *cs, size_t *cap, struct hcd_interns *in,
 	if (err == -ENOMEM)
 		return err;
 	if (err) {
-		hcd_log(HCD_ERR, "%s; its backends are not checked",
+		xlb_log(XLB_LOG_ERR, "%s; its backends are not checked",
 			xlb_errmsg());
 		c->params = NULL;
 	}
@@ -183,7 +183,7 @@ static void skip(struct hcd_specs *s, const char *addr, int bport,
 		 const char *check, const char *why)
 {
 	if (s->skipped++ < SKIP_LOG_MAX)
-		hcd_log(HCD_WARN, "backend %s %d, check %s: %s; not checked",
+		xlb_log(XLB_LOG_WARN, "backend %s %d, check %s: %s; not checked",
 			addr, bport, check, why);
 }
 
@@ -306,7 +306,7 @@ int hcd_config_load(sqlite3 *db, struct hcd_interns *in,
 	}
 	unique(&s);
 	if (s.skipped > SKIP_LOG_MAX)
-		hcd_log(HCD_WARN, "%zu backend rows not checked in all",
+		xlb_log(XLB_LOG_WARN, "%zu backend rows not checked in all",
 			s.skipped);
 	*out = s;
 	return 0;

@@ -28,7 +28,7 @@ static void log_ports(uint64_t cap)
 	    cap > (uint64_t)(hi - lo + 1))
 		/* Ports are per destination: only probes to one address
 		 * compete for them. */
-		hcd_log(HCD_INFO, "in-flight cap %llu is above the %u "
+		xlb_log(XLB_LOG_INFO, "in-flight cap %llu is above the %u "
 			"ephemeral ports; probes to one address share them",
 			(unsigned long long)cap, hi - lo + 1);
 	fclose(f);
@@ -40,7 +40,7 @@ uint64_t hcd_fd_cap(uint64_t want, unsigned int threads)
 	uint64_t limit, reserve, cap;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl)) {
-		hcd_log(HCD_WARN, "getrlimit: %s", strerror(errno));
+		xlb_log(XLB_LOG_WARN, "getrlimit: %s", strerror(errno));
 		rl.rlim_cur = rl.rlim_max = 1024;
 	}
 	if (rl.rlim_cur < rl.rlim_max) {
@@ -49,7 +49,7 @@ uint64_t hcd_fd_cap(uint64_t want, unsigned int threads)
 		if (!setrlimit(RLIMIT_NOFILE, &up))
 			rl.rlim_cur = rl.rlim_max;
 		else
-			hcd_log(HCD_WARN, "open-file limit stays %llu: %s",
+			xlb_log(XLB_LOG_WARN, "open-file limit stays %llu: %s",
 				(unsigned long long)rl.rlim_cur,
 				strerror(errno));
 	}
@@ -58,16 +58,16 @@ uint64_t hcd_fd_cap(uint64_t want, unsigned int threads)
 	cap = limit > reserve * 2 ? limit - reserve : limit / 2;
 	if (want && want <= cap) {
 		cap = want;
-		hcd_log(HCD_INFO, "in-flight cap %llu (asked; open-file "
+		xlb_log(XLB_LOG_INFO, "in-flight cap %llu (asked; open-file "
 			"limit %llu)", (unsigned long long)cap,
 			(unsigned long long)limit);
 	} else {
 		if (want)
-			hcd_log(HCD_WARN, "--max-inflight %llu is above what "
+			xlb_log(XLB_LOG_WARN, "--max-inflight %llu is above what "
 				"the open-file limit %llu allows",
 				(unsigned long long)want,
 				(unsigned long long)limit);
-		hcd_log(HCD_INFO, "in-flight cap %llu (open-file limit %llu, "
+		xlb_log(XLB_LOG_INFO, "in-flight cap %llu (open-file limit %llu, "
 			"%llu kept for the rest); further probes queue",
 			(unsigned long long)cap, (unsigned long long)limit,
 			(unsigned long long)(limit - cap));

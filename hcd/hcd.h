@@ -32,14 +32,10 @@
 #include <sqlite3.h>
 
 #include "xlb_addr.h"
+#include "xlb_log.h"
 #include "xlb_msg.h"
 
-/* ---- log.c ------------------------------------------------------------- */
-enum hcd_level { HCD_ERR, HCD_WARN, HCD_INFO, HCD_DEBUG };
-void hcd_log_level(enum hcd_level max);
-void hcd_log(enum hcd_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
+/* ---- sched.c (also the heap, below) ---------------------------------- */
 /* Monotonic time in microseconds. */
 uint64_t hcd_now_us(void);
 

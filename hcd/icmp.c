@@ -63,7 +63,7 @@ static int open_socket(struct hcd_probe *p, struct hcd_wctx *w)
 		rc = hcd_sock_open(p, w, SOCK_DGRAM, proto);
 		if (rc == -EACCES || rc == -EPERM || rc == -EPROTONOSUPPORT) {
 			w->ping_raw = 1;
-			hcd_log(HCD_INFO, "ping sockets refused (%s); ICMP "
+			xlb_log(XLB_LOG_INFO, "ping sockets refused (%s); ICMP "
 				"checks use raw sockets", strerror(-rc));
 		}
 	}

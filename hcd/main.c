@@ -143,7 +143,7 @@ static int load(struct hcd *h)
 		return err;
 	hcd_specs_free(&h->specs);
 	h->specs = s;
-	hcd_log(HCD_INFO, "%zu checks (backend, check) on %zu targets and "
+	xlb_log(XLB_LOG_INFO, "%zu checks (backend, check) on %zu targets and "
 		"keys pairs", s.keys, s.n);
 	return 0;
 }
@@ -168,7 +168,7 @@ static int run_once(struct hcd *h, uint64_t cap)
 	if (!err)
 		err = hcd_pool_assign(&h->pool, h->specs.v, h->specs.n);
 	if (err) {
-		hcd_log(HCD_ERR, "starting the workers: %s", strerror(-err));
+		xlb_log(XLB_LOG_ERR, "starting the workers: %s", strerror(-err));
 		hcd_pool_stop(&h->pool);
 		return err;
 	}
@@ -203,7 +203,7 @@ static void drain_outbox(struct hcd *h)
 	uint64_t junk;
 
 	if (read(h->out.efd, &junk, sizeof(junk)) < 0 && errno != EAGAIN)
-		hcd_log(HCD_WARN, "outbox: %s", strerror(errno));
+		xlb_log(XLB_LOG_WARN, "outbox: %s", strerror(errno));
 	pthread_mutex_lock(&h->out.lock);
 	v = h->out.v;
 	n = h->out.n;
@@ -214,13 +214,13 @@ static void drain_outbox(struct hcd *h)
 		char a[XLB_ADDR_STRLEN];
 
 		xlb_addr_format(&v[i].tr.addr, v[i].tr.family, a, sizeof(a));
-		hcd_log(HCD_INFO, "%s %u %s: %s (%s, %u us)", a, v[i].tr.port,
+		xlb_log(XLB_LOG_INFO, "%s %u %s: %s (%s, %u us)", a, v[i].tr.port,
 			v[i].tr.check, v[i].tr.state ? "up" : "down",
 			xlb_health_reason_name(v[i].tr.reason),
 			v[i].tr.latency_us);
 	}
 	if (n && hcd_pub_reports(h->pub, v, n))
-		hcd_log(HCD_ERR, "publishing: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "publishing: %s", xlb_errmsg());
 	free(v);
 }
 
@@ -233,7 +233,7 @@ static void reload(struct hcd *h)
 	if (!err)
 		err = hcd_pub_retain(h->pub, &h->specs);
 	if (err)
-		hcd_log(HCD_ERR, "reload: %s; the checks in force stay",
+		xlb_log(XLB_LOG_ERR, "reload: %s; the checks in force stay",
 			xlb_errmsg());
 }
 
@@ -247,7 +247,7 @@ static bool on_signal(struct hcd *h)
 			print_stats(h);
 			continue;
 		}
-		hcd_log(HCD_INFO, "%s: stopping", strsignal((int)si.ssi_signo));
+		xlb_log(XLB_LOG_INFO, "%s: stopping", strsignal((int)si.ssi_signo));
 		return true;
 	}
 	return false;
@@ -264,14 +264,14 @@ static void follow(struct hcd *h)
 	};
 
 	xlb_notify("READY=1");
-	hcd_log(HCD_INFO, "following %s", h->o.db);
+	xlb_log(XLB_LOG_INFO, "following %s", h->o.db);
 	for (;;) {
 		uint64_t now;
 		int rc;
 
 		rc = poll(fds, 3, POLL_MS);
 		if (rc < 0 && errno != EINTR)
-			hcd_log(HCD_WARN, "poll: %s", strerror(errno));
+			xlb_log(XLB_LOG_WARN, "poll: %s", strerror(errno));
 		if (fds[0].revents && on_signal(h))
 			break;
 		if (fds[1].revents)
@@ -283,7 +283,7 @@ static void follow(struct hcd *h)
 			next_poll = now + POLL_MS * 1000;
 			rc = hcd_watch_poll(&h->watch, h->db);
 			if (rc < 0)
-				hcd_log(HCD_WARN, "following: %s", xlb_errmsg());
+				xlb_log(XLB_LOG_WARN, "following: %s", xlb_errmsg());
 			else if (rc > 0)
 				reload(h);
 		}
@@ -310,14 +310,14 @@ static int serve(struct hcd *h, uint64_t cap)
 	if (!err)
 		err = hcd_drop_main_caps(h->o.user);
 	if (err) {
-		hcd_log(HCD_ERR, "%s", *xlb_errmsg() ? xlb_errmsg()
+		xlb_log(XLB_LOG_ERR, "%s", *xlb_errmsg() ? xlb_errmsg()
 						       : strerror(-err));
 		hcd_pool_stop(&h->pool);
 		return err;
 	}
 	err = hcd_pool_assign(&h->pool, h->specs.v, h->specs.n);
 	if (err)
-		hcd_log(HCD_ERR, "starting the checks: %s", strerror(-err));
+		xlb_log(XLB_LOG_ERR, "starting the checks: %s", strerror(-err));
 	else
 		follow(h);
 	hcd_pool_stop(&h->pool);
@@ -393,10 +393,10 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &h.o))
 		return 2;
-	hcd_log_level(h.o.verbose ? HCD_DEBUG : HCD_INFO);
+	xlb_log_setup("hcd", h.o.verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
 	err = start(&h, &cap);
 	if (err) {
-		hcd_log(HCD_ERR, "%s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "%s", xlb_errmsg());
 		finish(&h);
 		return 1;
 	}

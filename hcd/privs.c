@@ -64,7 +64,7 @@ int hcd_drop_privileges(const char *user)
 	if (keep_net_raw(true))
 		return xlb_errmsg_set(-errno, "--user %s: keeping CAP_NET_RAW: "
 				      "%s", user, strerror(errno));
-	hcd_log(HCD_INFO, "running as %s (uid %u), keeping CAP_NET_RAW only",
+	xlb_log(XLB_LOG_INFO, "running as %s (uid %u), keeping CAP_NET_RAW only",
 		user, (unsigned int)pw->pw_uid);
 	return 0;
 }

@@ -132,7 +132,7 @@ void hcd_pub_close(struct hcd_pub *p)
 static void send_out(struct hcd_pub *p)
 {
 	if (xlb_bus_send(p->pub, p->out.data, p->out.len, SEND_MS))
-		hcd_log(HCD_WARN, "publishing: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "publishing: %s", xlb_errmsg());
 	p->last_us = hcd_now_us();
 }
 
@@ -141,7 +141,7 @@ static void remember(struct hcd_pub *p, const struct xlb_health_tr *tr)
 	struct slot *s;
 
 	if (slots_grow(p, p->used + 1)) {
-		hcd_log(HCD_ERR, "out of memory: a state left out of "
+		xlb_log(XLB_LOG_ERR, "out of memory: a state left out of "
 			"snapshots");
 		return;
 	}
@@ -181,7 +181,7 @@ void hcd_pub_heartbeat(struct hcd_pub *p, uint64_t now_us)
 	if (p->last_us && now_us - p->last_us < HEARTBEAT_US)
 		return;
 	if (xlb_msg_health_begin(&p->out, p->seq++, false))
-		hcd_log(HCD_ERR, "heartbeat: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "heartbeat: %s", xlb_errmsg());
 	else
 		send_out(p);
 }
@@ -241,16 +241,16 @@ static void snapshot(struct hcd_pub *p)
 	if (!err)
 		err = snapshot_add(p, XLB_HEALTH_UP, &added);
 	if (err == -EMSGSIZE)
-		hcd_log(HCD_WARN, "snapshot: %zu of %zu states fit one frame "
+		xlb_log(XLB_LOG_WARN, "snapshot: %zu of %zu states fit one frame "
 			"(down ones first); the rest are left out", added,
 			p->used);
 	else if (err)
 		err = xlb_msg_error_encode(&p->out, p->seq - 1, ENOMEM,
 					   "hcd: out of memory");
 	if (xlb_bus_send(p->ctl, p->out.data, p->out.len, SEND_MS))
-		hcd_log(HCD_WARN, "hcd-ctl reply: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "hcd-ctl reply: %s", xlb_errmsg());
 	else
-		hcd_log(HCD_DEBUG, "snapshot of %zu states sent", added);
+		xlb_log(XLB_LOG_DEBUG, "snapshot of %zu states sent", added);
 }
 
 static void refuse(struct hcd_pub *p, const char *why)
@@ -262,7 +262,7 @@ static void refuse(struct hcd_pub *p, const char *why)
 		p->log_lines = 0;
 	}
 	if (p->log_lines++ < LOG_PER_S)
-		hcd_log(HCD_WARN, "hcd-ctl: request rejected: %s", why);
+		xlb_log(XLB_LOG_WARN, "hcd-ctl: request rejected: %s", why);
 	if (!xlb_msg_error_encode(&p->out, p->seq - 1, EOPNOTSUPP, why))
 		xlb_bus_send(p->ctl, p->out.data, p->out.len, SEND_MS);
 }

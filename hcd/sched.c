@@ -7,8 +7,17 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "hcd.h"
+
+uint64_t hcd_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void place(struct hcd_heap *h, uint32_t i, struct hcd_target *t)
 {

@@ -121,7 +121,7 @@ static void report(struct hcd_worker *w, const struct hcd_kstate *ks,
 		struct hcd_report *v = realloc(w->rep, cap * sizeof(*v));
 
 		if (!v) {
-			hcd_log(HCD_ERR, "worker %u: out of memory for a "
+			xlb_log(XLB_LOG_ERR, "worker %u: out of memory for a "
 				"report", w->idx);
 			return;
 		}
@@ -169,13 +169,13 @@ static void flush_reports(struct hcd_worker *w)
 	}
 	pthread_mutex_unlock(&o->lock);
 	if (err) {
-		hcd_log(HCD_ERR, "worker %u: %zu reports lost (out of memory)",
+		xlb_log(XLB_LOG_ERR, "worker %u: %zu reports lost (out of memory)",
 			w->idx, w->nrep);
 	} else if (was_empty) {
 		uint64_t one = 1;
 
 		if (write(o->efd, &one, sizeof(one)) < 0)
-			hcd_log(HCD_WARN, "outbox wake-up: %s", strerror(errno));
+			xlb_log(XLB_LOG_WARN, "outbox wake-up: %s", strerror(errno));
 	}
 	w->nrep = 0;
 }
@@ -303,7 +303,7 @@ static void starved(struct hcd_worker *w, struct hcd_target *t, int rc,
 	w->starved_until = now + STARVED_US;
 	if (!w->starved_logged) {
 		w->starved_logged = true;
-		hcd_log(HCD_WARN, "worker %u: %s with %llu probes in flight; "
+		xlb_log(XLB_LOG_WARN, "worker %u: %s with %llu probes in flight; "
 			"probes wait for one to end (lower --max-inflight)",
 			w->idx, strerror(-rc),
 			(unsigned long long)w->inflight);
@@ -428,7 +428,7 @@ static void on_wake(struct hcd_worker *w, bool *stop)
 	bool has = false;
 
 	if (read(w->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		hcd_log(HCD_WARN, "worker %u: wake-up: %s", w->idx,
+		xlb_log(XLB_LOG_WARN, "worker %u: wake-up: %s", w->idx,
 			strerror(errno));
 	pthread_mutex_lock(&w->lock);
 	*stop = w->stop;
@@ -441,7 +441,7 @@ static void on_wake(struct hcd_worker *w, bool *stop)
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (has && !*stop && (w->err = take_specs(w, specs, n)))
-		hcd_log(HCD_ERR, "worker %u: taking the checks: %s", w->idx,
+		xlb_log(XLB_LOG_ERR, "worker %u: taking the checks: %s", w->idx,
 			strerror(-w->err));
 	else if (*stop)
 		free(specs);
@@ -676,7 +676,7 @@ void hcd_pool_stop(struct hcd_pool *p)
 		w->stop = true;
 		pthread_mutex_unlock(&w->lock);
 		if (write(w->wake, &one, sizeof(one)) < 0)
-			hcd_log(HCD_WARN, "stopping worker %u: %s", i,
+			xlb_log(XLB_LOG_WARN, "stopping worker %u: %s", i,
 				strerror(errno));
 	}
 	hcd_pool_wait(p);
