@@ -20,9 +20,10 @@
  *   5/10 up    the same five back: every table recomputed and switched.
  * The figure includes lbd's coalescing: it applies a burst once 5 ms pass
  * without another HEALTH message, so 5 ms of each figure is that wait.
- * Beside it, from lbd's "health pass" line: the pass, the write to
- * backend_health before it, services, map writes, and the tables built
- * where lbd counts them ("-" where it does not say).
+ * Beside it, from lbd's "health pass" line: the pass, services, map
+ * writes and the tables built where lbd counts them ("-" where it does
+ * not say); from its "backend_health:" line, the write of the reports to
+ * the database, which lbd makes after the REVISION (not in the figure).
  *
  * The baseline, in the same run right after each batch, is the same frame
  * decoded and written to backend_health of a second database holding the
@@ -740,12 +741,13 @@ static void print_intro(void)
 {
 	printf("bench_health: one HEALTH batch published on `health` ->"
 	       " lbd's REVISION on `lbd`\n  (every table switched in the"
-	       " maps, the pass recorded); real lbd (--no-attach).\n"
+	       " maps, VIP_READY out); real lbd (--no-attach).\n"
 	       "  Includes lbd's 5 ms wait for the burst to end.  Baseline,"
 	       " same run, after each\n  batch: the same frame decoded and"
 	       " written to backend_health (read + upsert per\n  report, one"
 	       " transaction) in a copy of the database, no lbd.  lbd pass /"
-	       " write:\n  lbd's own log.  LINE (seed 002): 2,000 up 108 ms,"
+	       " write:\n  lbd's own log (it writes backend_health after the"
+	       " REVISION).  LINE (seed 002): 2,000 up 108 ms,"
 	       " down 27.6 ms; 20,000 up\n  895 ms, down 267 ms.  Targets,"
 	       " 20,000: up <= 100 ms, down <= 50 ms.\n");
 }
