@@ -14,20 +14,24 @@
 #ifndef XLB_CT_H
 #define XLB_CT_H
 
-/* A cheap mix of the whole key: both families fold the same way (an IPv4
- * address's unused words are zero).  Not the Maglev flow hash: that one
- * must be the same on every node, this one only spreads sets. */
+/* The set hash: jhash's final mix over the folded addresses, the ports
+ * and the protocol.  Every input bit must reach the low bits (the set
+ * index): a multiply-only mix carries bits only upwards, so a client
+ * address's last octet (the high byte of its little-endian word) and the
+ * source port cancelled out, and 256 clients of a /24 with the same 4,096
+ * ports filled 4,096 sets of a million-flow table.  Both families fold the
+ * same way (an IPv4 address's unused words are zero).  Seeded apart from
+ * the Maglev flow hash, which must be the same on every node; this one
+ * only spreads sets. */
+#define XLB_CT_SEED 0x6b43a9b5U
+
 XLB_INLINE __u32 xlb_ct_hash(const struct xlb_flow_key *fk)
 {
 	__u32 a = fk->src.v6[0] ^ fk->src.v6[1] ^ fk->src.v6[2] ^ fk->src.v6[3];
 	__u32 b = fk->dst.v6[0] ^ fk->dst.v6[1] ^ fk->dst.v6[2] ^ fk->dst.v6[3];
-	__u32 h = ((__u32)fk->sport << 16) | fk->dport;
+	__u32 ports = ((__u32)fk->sport << 16) | fk->dport;
 
-	h = (h ^ a) * 0x9E3779B1U;
-	h = (h ^ xlb_rol32(b, 16) ^ fk->proto) * 0x85EBCA6BU;
-	h ^= h >> 15;
-	h *= 0xC2B2AE35U;
-	return h ^ (h >> 16);
+	return xlb_jhash_3words(a, b, ports, XLB_CT_SEED ^ fk->proto);
 }
 
 /* The tag from the bits the set index does not use; never 0 (empty). */
