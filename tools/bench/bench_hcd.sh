@@ -32,16 +32,18 @@
 # responder) are printed beside, for reference only.  Target: 28,000 in at
 # most 1 s with zero false timeouts.
 #
-# The responder, the probers and hcd share the machine's CPUs: on a 2-CPU
-# machine the loopback exchanges of the responder side are part of what
-# the minimal prober measures.  The load average before each size is printed: other
+# The responder, the probers and hcd share the machine's CPUs: both sides
+# of every loopback exchange are spent here, so hcd's run cannot take less
+# than (hcd's CPU + the responder's CPU in that run) / CPUs, printed as
+# the machine bound.  The load average before each size is printed: other
 # work on the machine moves every figure.
 #
 # Environment: XLB_BUILD (default build), BENCH_HCD_SIZES, BENCH_HCD_RUNS
 # (default 3), BENCH_HCD_THREADS (default: CPUs), BENCH_HCD_PYTHON=0 skips
 # Python (slow: ~15 s a run at 28,000).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tools/bench/probers/lib.sh
 . tools/bench/probers/lib.sh
 
 SIZES=${BENCH_HCD_SIZES:-3000 8000 16000 28000}
@@ -49,6 +51,7 @@ RUNS=${BENCH_HCD_RUNS:-3}
 THREADS=${BENCH_HCD_THREADS:-$(nproc)}
 PYTHON=${BENCH_HCD_PYTHON:-1}
 TIMEOUT_MS=3000
+TCK=$(getconf CLK_TCK)
 CHECK=bench-http
 declare -A LINE_RUST=([3000]=0.63 [8000]=1.08 [16000]=1.98 [28000]=3.34)
 declare -A LINE_GO=([3000]=0.96 [8000]=1.38 [16000]=2.43 [28000]=4.03)
@@ -66,8 +69,8 @@ rc=0
 # here): a burst of connects beyond it loses SYNs, each a second's
 # retransmission, the usual cause of false timeouts on loopback.
 backlog_drops() {
-	local n=0 processed dropped rest
-	while read -r processed dropped rest; do
+	local n=0 dropped rest
+	while read -r _ dropped rest; do
 		n=$((n + 16#$dropped))
 	done </proc/net/softnet_stat
 	echo "$n"
@@ -75,29 +78,33 @@ backlog_drops() {
 
 # One run of one prober (the program itself in the background, so a
 # signal stops it at once): its "... probes=..." line, with the backlog's
-# drops meanwhile added, appended to LINES[key].
+# drops and the responder's CPU (ms) meanwhile added, appended to
+# LINES[key].
 run_one() { # key command args...
-	local key=$1 d0 line
+	local key=$1 d0 r0 line
 	shift
-	d0=$(backlog_drops)
+	d0=$(backlog_drops) r0=$(hb_ticks "${HB_RESP_WORKERS[@]}")
 	hb_run "$HB_DIR/out" "$@" 2>"$HB_DIR/err"
 	line=$(grep -m1 'probes=' "$HB_DIR/out")
 	if [ -z "$line" ]; then
 		hb_log "$key gave no result line: $(tail -3 "$HB_DIR/err")"
 		return
 	fi
-	LINES[$key]+="$line backlog_drops=$(($(backlog_drops) - d0))"$'\n'
+	line+=" backlog_drops=$(($(backlog_drops) - d0))"
+	line+=" responder_ms=$((($(hb_ticks "${HB_RESP_WORKERS[@]}") - r0) * 1000 / TCK))"
+	LINES[$key]+="$line"$'\n'
 }
 
 # Per prober of this size: the lines of its runs.
 declare -A LINES
 
 # One prober's row from its runs: median wall, the CPU of the median run,
-# timeouts and downs of every run.  Sets ROW_WALL / ROW_CPU (ms) and
-# ROW_CLEAN (1 when no run had a timeout or a down).
+# timeouts and downs of every run.  Sets ROW_WALL / ROW_CPU / ROW_RESP
+# (ms; the last the responder's CPU in that run) and ROW_CLEAN (1 when no
+# run had a timeout or a down).
 row() { # name n
-	local name=$1 n=$2 l walls=() med w c="" to="" dn="" dr="" probes ok=1
-	ROW_WALL= ROW_CPU= ROW_CLEAN=0
+	local name=$1 n=$2 l walls=() med w c="" rs="" to="" dn="" dr="" probes ok=1
+	ROW_WALL='' ROW_CPU='' ROW_RESP='' ROW_CLEAN=0
 	while IFS= read -r l; do
 		[ -n "$l" ] || continue
 		walls+=("$(hb_field "$l" wall_ms)")
@@ -116,10 +123,15 @@ row() { # name n
 		dr+="${dr:+,}$(hb_field "$l" backlog_drops)"
 		[ "$(hb_field "$l" timeouts)" = 0 ] && [ "$(hb_field "$l" down)" = 0 ] &&
 			[ "$probes" = "$n" ] || ok=0
-		[ -z "$c" ] && [ "$w" = "${med%.*}" ] && c=$(hb_field "$l" cpu_ms)
+		if [ -z "$c" ] && [ "$w" = "${med%.*}" ]; then
+			c=$(hb_field "$l" cpu_ms) rs=$(hb_field "$l" responder_ms)
+		fi
 	done <<<"${LINES[$name]}"
-	[ -n "$c" ] || c=$(hb_field "$(head -1 <<<"${LINES[$name]}")" cpu_ms)
-	ROW_WALL=$med ROW_CPU=$c ROW_CLEAN=$ok
+	if [ -z "$c" ]; then # an even number of runs: the first one's
+		l=$(head -1 <<<"${LINES[$name]}")
+		c=$(hb_field "$l" cpu_ms) rs=$(hb_field "$l" responder_ms)
+	fi
+	ROW_WALL=$med ROW_CPU=$c ROW_RESP=$rs ROW_CLEAN=$ok
 	printf '    %-18s %8.2f s %8.2f s   %-18s %-10s %s\n' "$name" \
 		"$(awk -v v="$med" 'BEGIN { print v / 1000 }')" \
 		"$(awk -v v="$c" 'BEGIN { print v / 1000 }')" "$to" "$dn" "$dr"
@@ -143,7 +155,7 @@ EOF
 
 # The rows of one size, hcd's ratios, LINE's figures, the target.
 report_size() { # n
-	local n=$1 hw hc hclean=0 name key
+	local n=$1 hw hc hr=0 hclean=0 name key
 	local -A W C
 	for key in hcd minimal node python; do
 		case $key in
@@ -156,7 +168,7 @@ report_size() { # n
 		LINES[$name]=${LINES[$key]}
 		row "$name" "$n"
 		W[$key]=$ROW_WALL C[$key]=$ROW_CPU
-		[ "$key" = hcd ] && hclean=$ROW_CLEAN
+		[ "$key" = hcd ] && hclean=$ROW_CLEAN hr=${ROW_RESP:-0}
 	done
 	hw=${W[hcd]:-} hc=${C[hcd]:-}
 	if [ -z "$hw" ]; then
@@ -164,6 +176,11 @@ report_size() { # n
 		rc=1
 		return
 	fi
+	# Both sides of every exchange run here: hcd's run cannot end before
+	# its CPU and the responder's have been spent on these CPUs.
+	awk -v h="$hc" -v r="$hr" -v n="$(nproc)" 'BEGIN {
+		printf "    machine bound for hcd'"'"'s run: (hcd %.2f s + responder %.2f s CPU) / %d CPUs = %.2f s\n",
+			h / 1000, r / 1000, n, (h + r) / 1000 / n }'
 	for key in minimal node python; do
 		[ -n "${W[$key]:-}" ] || continue
 		printf '    hcd / %-13s wall %s  CPU %s\n' "$key" "$(ratio "$hw" "${W[$key]}")" \

@@ -19,9 +19,10 @@
 #   full     the issue's figure: 140,000 checks (35,000 targets), hcd
 #            alone.  Every probe is a loopback TCP exchange whose two sides
 #            (hcd's and the responder's, kernel included) run on this
-#            machine's CPUs: the C floor of bench_hcd spends ~85 us of CPU
-#            per HTTP exchange here, both sides together, so 28,000 probes
-#            a second need more than two CPUs whatever the checker.  The
+#            machine's CPUs: bench_hcd's minimal C prober and its responder
+#            spend ~85 us of CPU per HTTP exchange here, both sides
+#            together, so 28,000 probes a second need more than two CPUs
+#            whatever the checker.  The
 #            machine's busy share is printed beside: when it is saturated,
 #            timeouts are the machine's, not only hcd's.
 #   quarter  35,000 checks (8,750 targets): a load this machine sustains;
@@ -39,7 +40,8 @@
 # "35000 8750": targets per load, 4 checks each; Node.js runs on every
 # load but the first).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tools/bench/probers/lib.sh
 . tools/bench/probers/lib.sh
 
 DURATION=${BENCH_HCD_STEADY_S:-60}
@@ -112,9 +114,9 @@ run_hcd() {
 	grep -qs following "$log" || hb_die "hcd did not start: $(tail -3 "$log")"
 	hb_sleep $((INTERVAL_MS / 1000)) # the first, jittered round
 	s0=$(hcd_stats "$pid" "$log")
-	k0=$(hb_ticks "$pid") r0=$(hb_ticks $HB_RESP_WORKERS) m0=$(busy_ticks)
+	k0=$(hb_ticks "$pid") r0=$(hb_ticks "${HB_RESP_WORKERS[@]}") m0=$(busy_ticks)
 	hb_sleep "$DURATION"
-	k1=$(hb_ticks "$pid") r1=$(hb_ticks $HB_RESP_WORKERS) m1=$(busy_ticks)
+	k1=$(hb_ticks "$pid") r1=$(hb_ticks "${HB_RESP_WORKERS[@]}") m1=$(busy_ticks)
 	s1=$(hcd_stats "$pid" "$log")
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
@@ -167,7 +169,7 @@ node_row() {
 per_probe() {
 	awk -v h="$HCD_CPU_MS" -v p="$HCD_PROBES" 'BEGIN {
 		if (p > 0)
-			printf "  hcd: %.1f us of CPU per probe; at 140,000 checks / 5 s (28,000 probes/s): %.2f core\n",
+			printf "  hcd: %.1f us of CPU per probe; scaled linearly to 140,000 checks / 5 s (28,000 probes/s): %.2f core\n",
 				h * 1000 / p, h / p * 28000 / 1000 }'
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # lib.sh - what bench_hcd.sh and bench_hcd_steady.sh share: a temp folder
 # and every process they start, removed and stopped on every exit path
@@ -6,7 +7,6 @@
 # tools/bench/bench_*.sh).
 
 HB_BUILD=${XLB_BUILD:-build}
-HB_PROBERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HB_DIR=
 HB_PIDS=()      # every process started, stopped at exit
 HB_NAME=bench_hcd
@@ -72,17 +72,28 @@ hb_wait_bg() { # pid
 }
 
 # Starts hc_responder with its arguments; waits until it listens.  Sets
-# HB_RESP (its pid), HB_RESP_WORKERS (the workers' pids), HB_RESP_LOG.  As
-# root its workers run at nice -10: they stand for backends on machines
-# of their own, and a busy machine must not starve them first (then the
-# probers would measure the responder).
+# HB_RESP (its pid), HB_RESP_WORKERS (array: the workers' pids),
+# HB_RESP_LOG.  Each run takes its own 127.B.0.0/16 (B random), and
+# another when an address is taken, so two benchmarks at once never
+# share a target.  As root its workers run at nice -10: they stand for
+# backends on machines of their own, and a busy machine must not starve
+# them first (then the probers would measure the responder).
 hb_responder_start() { # list-file responder-args...
+	local try
+	for ((try = 0; try < 8; try++)); do
+		hb_responder_try "$@" && return
+		grep -qs 'in use' "$HB_RESP_LOG.err" || break
+	done
+	hb_die "hc_responder did not start: $(cat "$HB_RESP_LOG.err")"
+}
+
+hb_responder_try() { # list-file responder-args...
 	local list=$1 t nice=()
 	shift
 	[ "$EUID" = 0 ] && nice=(--nice -10)
 	HB_RESP_LOG=$HB_DIR/responder.$$.$RANDOM
-	"$HB_BUILD/hc_responder" --list "$list" "${nice[@]}" "$@" \
-		>"$HB_RESP_LOG.out" 2>"$HB_RESP_LOG.err" &
+	"$HB_BUILD/hc_responder" --list "$list" --base "127.$((RANDOM % 250 + 2)).0.1" \
+		"${nice[@]}" "$@" >"$HB_RESP_LOG.out" 2>"$HB_RESP_LOG.err" &
 	HB_RESP=$!
 	HB_PIDS+=("$HB_RESP")
 	for ((t = 0; t < 600; t++)); do
@@ -90,9 +101,12 @@ hb_responder_start() { # list-file responder-args...
 		kill -0 "$HB_RESP" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -qs ready "$HB_RESP_LOG.out" ||
-		hb_die "hc_responder did not start: $(cat "$HB_RESP_LOG.err")"
-	HB_RESP_WORKERS=$(sed 's/.*(pids //; s/)//' "$HB_RESP_LOG.out")
+	if ! grep -qs ready "$HB_RESP_LOG.out"; then
+		hb_wait_bg "$HB_RESP"
+		return 1
+	fi
+	# shellcheck disable=SC2034 # read by the benchmarks
+	read -r -a HB_RESP_WORKERS <<<"$(sed 's/.*(pids //; s/)//' "$HB_RESP_LOG.out")"
 }
 
 # Stops the responder; its last counters line into HB_RESP_STATS (not in
@@ -136,9 +150,9 @@ hb_field() { # line key
 hb_ticks() { # pid...
 	local p t=0 f
 	for p in "$@"; do
-		f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-		set -- $f
-		t=$((t + ${12} + ${13}))
+		# After "pid (comm) ": state is f[0], utime f[11], stime f[12].
+		read -r -a f <<<"$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null)"
+		[ ${#f[@]} -gt 12 ] && t=$((t + f[11] + f[12]))
 	done
 	echo "$t"
 }
