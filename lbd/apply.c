@@ -173,7 +173,7 @@ static int fill_spare(struct lbd_state *st, const struct lbd_job *job)
 	err = xlb_dpmap_ring_fill_spare(&st->m, id, job->table,
 					job->ring_size);
 	if (err && err != -ENOSPC)
-		lbd_log(LBD_WARN, "service %s: %s; switching a new table in",
+		xlb_log(XLB_LOG_WARN, "service %s: %s; switching a new table in",
 			job->text, xlb_errmsg());
 	return err;
 }
@@ -297,11 +297,11 @@ static void set_panic(struct lbd_state *st, struct lbd_svc *s,
 	st->npanic += s->panic ? 1 : (size_t)-1;
 	svc_key_text(s, key, sizeof(key));
 	if (s->panic)
-		lbd_log(LBD_WARN, "service %s: %u of %u active backends down, "
+		xlb_log(XLB_LOG_WARN, "service %s: %u of %u active backends down, "
 			"more than %u%%: panic, routing to all of them", key,
 			job->panic_down, job->panic_total, job->panic_at);
 	else
-		lbd_log(LBD_INFO, "service %s: out of panic, %u of %u active "
+		xlb_log(XLB_LOG_INFO, "service %s: out of panic, %u of %u active "
 			"backends down", key, job->panic_down,
 			job->panic_total);
 }

@@ -63,17 +63,17 @@ void lbd_bus_ensure(struct lbd *l)
 {
 	int err;
 
-	if (l->bus || !l->want_bus || lbd_now_ms() < l->bus_retry_at)
+	if (l->bus || !l->want_bus || xlb_now_ms() < l->bus_retry_at)
 		return;
 	err = lbd_bus_open(l->rundir, &l->bus);
 	if (!err) {
-		lbd_log(LBD_INFO, "sockets open in %s", l->bus->rundir);
+		xlb_log(XLB_LOG_INFO, "sockets open in %s", l->bus->rundir);
 		l->bus_err = 0;
 		return;
 	}
-	l->bus_retry_at = lbd_now_ms() + BUS_RETRY_MS;
+	l->bus_retry_at = xlb_now_ms() + BUS_RETRY_MS;
 	if (err != l->bus_err)
-		lbd_log(LBD_ERR, "sockets: %s; applying the database without "
+		xlb_log(XLB_LOG_ERR, "sockets: %s; applying the database without "
 			"them, trying again every %d s", xlb_errmsg(),
 			BUS_RETRY_MS / 1000);
 	l->bus_err = err;
@@ -109,18 +109,18 @@ uint64_t lbd_bus_rejected(const struct lbd_bus *b)
 void lbd_bus_log_reject(struct lbd_bus *b, const char *where,
 			const char *why)
 {
-	double now = lbd_now_ms();
+	double now = xlb_now_ms();
 
 	if (now >= b->log_window + 1000) {
 		if (b->log_dropped)
-			lbd_log(LBD_WARN, "%llu more rejected messages not "
+			xlb_log(XLB_LOG_WARN, "%llu more rejected messages not "
 				"logged", (unsigned long long)b->log_dropped);
 		b->log_window = now;
 		b->log_lines = 0;
 		b->log_dropped = 0;
 	}
 	if (b->log_lines++ < LOG_PER_S)
-		lbd_log(LBD_WARN, "%s: message rejected: %s", where, why);
+		xlb_log(XLB_LOG_WARN, "%s: message rejected: %s", where, why);
 	else
 		b->log_dropped++;
 }
@@ -156,7 +156,7 @@ double lbd_bus_due(const struct lbd_bus *b)
 static void publish_frame(struct lbd_bus *b)
 {
 	if (xlb_bus_send(b->pub, b->out.data, b->out.len, SEND_MS))
-		lbd_log(LBD_WARN, "publishing: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "publishing: %s", xlb_errmsg());
 }
 
 static int vip_want(const struct lbd_vip *vip)
@@ -204,7 +204,7 @@ static void log_vips(const struct lbd_state *st, int64_t rev)
 		if (want == vip->published)
 			continue;
 		xlb_addr_format(&vip->addr, vip->family, text, sizeof(text));
-		lbd_log(LBD_INFO, "vip %s %s (revision %lld)", text,
+		xlb_log(XLB_LOG_INFO, "vip %s %s (revision %lld)", text,
 			want == 1 ? "ready" : want == 0 ? "not ready" : "gone",
 			(long long)rev);
 	}
@@ -232,7 +232,7 @@ void lbd_publish(struct lbd *l, int64_t rev)
 	if (!err)
 		err = xlb_msg_revision_encode(&b->out, b->seq++, (__u64)rev);
 	if (err) {
-		lbd_log(LBD_ERR, "publishing: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "publishing: %s", xlb_errmsg());
 		return;
 	}
 	publish_frame(b);
@@ -247,12 +247,12 @@ static void want_snapshot(struct lbd_bus *b)
 	if (b->snap_sent)
 		b->snap_again = true;
 	else if (!b->snap_since)
-		b->snap_since = lbd_now_ms();
+		b->snap_since = xlb_now_ms();
 }
 
 static void hcd_restarted(struct lbd_bus *b)
 {
-	lbd_log(LBD_WARN, "health: hcd restarted; keeping the last known "
+	xlb_log(XLB_LOG_WARN, "health: hcd restarted; keeping the last known "
 		"health of every backend until hcd reports it");
 	b->restarted = true;
 	want_snapshot(b);
@@ -271,12 +271,12 @@ static bool seq_ok(struct lbd_bus *b, const struct xlb_msg *msg)
 	case XLB_SEQ_STALE:
 		return false;
 	case XLB_SEQ_FIRST:
-		lbd_log(LBD_INFO, "health: hearing hcd (sequence %llu)",
+		xlb_log(XLB_LOG_INFO, "health: hearing hcd (sequence %llu)",
 			(unsigned long long)msg->seq);
 		want_snapshot(b);
 		break;
 	case XLB_SEQ_GAP:
-		lbd_log(LBD_WARN, "health: %llu messages from hcd lost; "
+		xlb_log(XLB_LOG_WARN, "health: %llu messages from hcd lost; "
 			"asking for a snapshot",
 			(unsigned long long)(msg->seq - last - 1));
 		want_snapshot(b);
@@ -294,7 +294,7 @@ static void take_health(struct lbd_bus *b, const struct xlb_msg *msg,
 	int err = lbd_health_take(&b->hb, msg);
 
 	if (err) /* decoded whole, so only memory can fail here */
-		lbd_log(LBD_ERR, "%s: %s", where, xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "%s: %s", where, xlb_errmsg());
 }
 
 static void on_health(struct lbd_bus *b)
@@ -312,9 +312,9 @@ static void on_health(struct lbd_bus *b)
 		return;
 	}
 	if (b->silent)
-		lbd_log(LBD_INFO, "health: hcd heard again");
+		xlb_log(XLB_LOG_INFO, "health: hcd heard again");
 	b->silent = false;
-	b->heard_ms = lbd_now_ms();
+	b->heard_ms = xlb_now_ms();
 	if (!seq_ok(b, &msg))
 		return;
 	take_health(b, &msg, "health");
@@ -339,13 +339,13 @@ static void drain_health(struct lbd_bus *b)
 static void snap_done(struct lbd_bus *b)
 {
 	b->snap_sent = false;
-	b->snap_since = b->snap_again ? lbd_now_ms() : 0;
+	b->snap_since = b->snap_again ? xlb_now_ms() : 0;
 	b->snap_again = false;
 }
 
 static void snap_give_up(struct lbd_bus *b, const char *why)
 {
-	lbd_log(LBD_INFO, "health: %s; waiting for the next batch", why);
+	xlb_log(XLB_LOG_INFO, "health: %s; waiting for the next batch", why);
 	b->snap_again = false;
 	snap_done(b);
 }
@@ -373,7 +373,7 @@ static void snap_send(struct lbd_bus *b)
 		err = xlb_bus_send(b->hcd, b->out.data, b->out.len, 0);
 	if (!err) {
 		b->snap_sent = true;
-		b->snap_since = lbd_now_ms();
+		b->snap_since = xlb_now_ms();
 	} else if (err != -ETIMEDOUT && err != -EAGAIN) {
 		snap_give_up(b, xlb_errmsg());
 	}
@@ -388,7 +388,7 @@ static void snap_reply(struct lbd_bus *b)
 	snap_done(b);
 	if (!err && msg.type == XLB_MSG_ERROR) {
 		snap_give_up(b, "hcd-ctl refused the snapshot request");
-		lbd_log(LBD_INFO, "hcd-ctl: %s", msg.error.text);
+		xlb_log(XLB_LOG_INFO, "hcd-ctl: %s", msg.error.text);
 		return;
 	}
 	if (!err && (msg.type != XLB_MSG_HEALTH || !msg.batch.snapshot)) {
@@ -406,12 +406,12 @@ static void snap_reply(struct lbd_bus *b)
 	/* Older than a report already taken: it would undo it.  Older than
 	 * heartbeats only: it still says everything. */
 	if (older && msg.seq < b->hcd_changed) {
-		lbd_log(LBD_INFO, "health: snapshot older than the last "
+		xlb_log(XLB_LOG_INFO, "health: snapshot older than the last "
 			"report; asking again");
 		want_snapshot(b);
 		return;
 	}
-	lbd_log(LBD_INFO, "health: snapshot of %u backends from hcd",
+	xlb_log(XLB_LOG_INFO, "health: snapshot of %u backends from hcd",
 		msg.batch.count);
 	if (msg.batch.count)
 		b->restarted = false;
@@ -428,7 +428,7 @@ static void snapshot_step(struct lbd_bus *b)
 		snap_reply(b);
 		return;
 	}
-	if (lbd_now_ms() - b->snap_since > SNAP_WAIT_MS) {
+	if (xlb_now_ms() - b->snap_since > SNAP_WAIT_MS) {
 		snap_give_up(b, "hcd-ctl did not answer");
 		return;
 	}
@@ -441,10 +441,10 @@ static void silence_check(struct lbd *l)
 	struct lbd_bus *b = l->bus;
 	int quiet = l->hcd_quiet_ms > 0 ? l->hcd_quiet_ms : HCD_SILENT_MS;
 
-	if (!b->heard_ms || b->silent || lbd_now_ms() - b->heard_ms < quiet)
+	if (!b->heard_ms || b->silent || xlb_now_ms() - b->heard_ms < quiet)
 		return;
 	b->silent = true;
-	lbd_log(LBD_WARN, "health: nothing from hcd for %.1f s; keeping the "
+	xlb_log(XLB_LOG_WARN, "health: nothing from hcd for %.1f s; keeping the "
 		"last known health of every backend, readiness as it is",
 		quiet / 1000.0);
 }
@@ -467,11 +467,11 @@ void lbd_bus_work(struct lbd *l)
 	snapshot_step(b);
 	lbd_ctl_serve(l);
 	due = lbd_health_due(&b->hb);
-	if (due && lbd_now_ms() >= due && lbd_health_flush(l))
-		lbd_log(LBD_ERR, "health: %s (retrying)", xlb_errmsg());
-	if (lbd_health_persist_due(&b->hb, lbd_now_ms()) &&
+	if (due && xlb_now_ms() >= due && lbd_health_flush(l))
+		xlb_log(XLB_LOG_ERR, "health: %s (retrying)", xlb_errmsg());
+	if (lbd_health_persist_due(&b->hb, xlb_now_ms()) &&
 	    lbd_health_persist(l))
-		lbd_log(LBD_ERR, "backend_health: %s (retrying)",
+		xlb_log(XLB_LOG_ERR, "backend_health: %s (retrying)",
 			xlb_errmsg());
 	silence_check(l);
 }

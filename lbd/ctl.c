@@ -116,11 +116,11 @@ static void serve_one(struct lbd *l)
 		err = answer(l, &req);
 	if (err && xlb_msg_error_encode(&b->out, last_seq(b), (__u32)-err,
 					xlb_errmsg())) {
-		lbd_log(LBD_ERR, "lbd-ctl: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "lbd-ctl: %s", xlb_errmsg());
 		return;
 	}
 	if (xlb_bus_send(b->ctl, b->out.data, b->out.len, REPLY_MS))
-		lbd_log(LBD_WARN, "lbd-ctl: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "lbd-ctl: %s", xlb_errmsg());
 }
 
 /* A few a turn: requests do not starve health. */

@@ -71,7 +71,7 @@ int lbd_health_take(struct lbd_health *h, const struct xlb_msg *msg)
 {
 	struct xlb_msg_iter it;
 	char since[32];
-	double now = lbd_now_ms();
+	double now = xlb_now_ms();
 	int err = xlb_msg_iter_init(&it, msg);
 
 	if (!err && !msg->batch.count) /* a heartbeat: nothing to apply */
@@ -298,7 +298,7 @@ static int users(const struct lbd_state *st, const struct lbd_hkey *mv,
 static void persist_soon(struct lbd_health *h)
 {
 	if (!h->persist_at)
-		h->persist_at = lbd_now_ms() + LBD_PERSIST_MS;
+		h->persist_at = xlb_now_ms() + LBD_PERSIST_MS;
 }
 
 /* One pass over the services listed; kept for a retry when it fails. */
@@ -312,10 +312,10 @@ static int apply(struct lbd *l, uint32_t *ids, size_t n, size_t reports,
 	if (err) {
 		h->retry = ids;
 		h->nretry = n;
-		h->retry_at = lbd_now_ms() + RETRY_MS;
+		h->retry_at = xlb_now_ms() + RETRY_MS;
 		return err;
 	}
-	lbd_log(LBD_INFO, "health pass: %zu reports in %u messages, %zu "
+	xlb_log(XLB_LOG_INFO, "health pass: %zu reports in %u messages, %zu "
 		"backends moved, %zu services, %llu map writes, %.1f ms, %zu "
 		"tables built (taken in %.1f ms before)", reports, frames,
 		moved, ps.services, (unsigned long long)ps.writes, ps.ms,
@@ -346,7 +346,7 @@ int lbd_health_flush(struct lbd *l)
 	}
 	if (!h->n)
 		return 0;
-	t0 = lbd_now_ms();
+	t0 = xlb_now_ms();
 	n = last_words(h->tr, h->n);
 	moved = take_in(l, h->tr, n, &mv);
 	if (moved < 0)
@@ -356,20 +356,20 @@ int lbd_health_flush(struct lbd *l)
 	h->frames = 0;
 	persist_soon(h);
 	if (err)
-		lbd_log(LBD_ERR, "health: out of memory: %zu reports will not "
+		xlb_log(XLB_LOG_ERR, "health: out of memory: %zu reports will not "
 			"reach backend_health", n);
 	err = moved ? users(&l->st, mv, (size_t)moved, &ids, &nids) : 0;
 	free(mv);
 	if (err)
 		return xlb_errmsg_set(err, "health: out of memory");
 	if (!nids) {
-		lbd_log(LBD_DEBUG, "health: %zu reports, %ld moved, no service "
+		xlb_log(XLB_LOG_DEBUG, "health: %zu reports, %ld moved, no service "
 			"changes", n, moved);
 		free(ids);
 		return 0;
 	}
 	return apply(l, ids, nids, n, frames, (size_t)moved,
-		     lbd_now_ms() - t0);
+		     xlb_now_ms() - t0);
 }
 
 /* ---- then written -------------------------------------------------------------- */
@@ -398,7 +398,7 @@ static int persist_all(struct lbd *l, struct lbd_health *h)
 int lbd_health_persist(struct lbd *l)
 {
 	struct lbd_health *h = l->bus ? &l->bus->hb : NULL;
-	double t0 = lbd_now_ms();
+	double t0 = xlb_now_ms();
 	size_t n;
 	int err;
 
@@ -407,13 +407,13 @@ int lbd_health_persist(struct lbd *l)
 	n = h->ndone;
 	err = persist_all(l, h);
 	if (err) {
-		h->persist_at = lbd_now_ms() + RETRY_MS;
+		h->persist_at = xlb_now_ms() + RETRY_MS;
 		return err;
 	}
 	h->ndone = 0;
 	h->persist_at = 0;
-	lbd_log(LBD_INFO, "backend_health: %zu reports written in %.1f ms "
-		"(with vip_state, service_panic)", n, lbd_now_ms() - t0);
+	xlb_log(XLB_LOG_INFO, "backend_health: %zu reports written in %.1f ms "
+		"(with vip_state, service_panic)", n, xlb_now_ms() - t0);
 	return 0;
 }
 

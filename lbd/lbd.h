@@ -43,17 +43,11 @@
 #include "xlb_bus.h"
 #include "xlb_dpmap.h"
 #include "xlb_loader.h"
+#include "xlb_log.h"
 #include "xlb_maglev.h"
 
 struct lbd_pool;            /* pool.c */
 struct xlb_maglev_scratch; /* lib/xlb_maglev.h */
-
-/* ---- log.c: stderr, one line per event, with a level ------------------- */
-enum lbd_level { LBD_ERR, LBD_WARN, LBD_INFO, LBD_DEBUG };
-void lbd_log_level(enum lbd_level max);
-void lbd_log(enum lbd_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-double lbd_now_ms(void); /* monotonic */
 
 /* ---- keymap.c: open-addressing hash, xlb_vip_key -> u32 ---------------- */
 struct lbd_keymap {

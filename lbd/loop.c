@@ -69,7 +69,7 @@ static int collect(const struct xlb_db_rev *rev, void *arg)
 static void log_pass(const char *what, int64_t rev,
 		     const struct lbd_pass_stats *ps)
 {
-	lbd_log(LBD_INFO, "%s revision %lld: %zu services, %llu map writes, "
+	xlb_log(XLB_LOG_INFO, "%s revision %lld: %zu services, %llu map writes, "
 		"%zu rejects, %.1f ms, %zu tables built (%zu into spares)",
 		what, (long long)rev, ps->services,
 		(unsigned long long)ps->writes, ps->rejects, ps->ms,
@@ -119,7 +119,7 @@ void lbd_log_status(const struct lbd *l)
 		[XLB_HCD_RESTARTED] = "restarted (last known health kept)",
 	};
 
-	lbd_log(LBD_INFO, "status: revision %lld, %zu services, %zu backend "
+	xlb_log(XLB_LOG_INFO, "status: revision %lld, %zu services, %zu backend "
 		"entries, %zu VIPs (%zu ready), %llu map writes since start, "
 		"%llu messages rejected, %zu services in panic, hcd %s",
 		(long long)l->applied_rev, svcs, entries, vips, ready,
@@ -135,19 +135,19 @@ static void poll_db(struct lbd *l, int64_t *seen, double *retry_at)
 	int64_t dv;
 	int err = xlb_db_data_version(l->db, &dv);
 
-	if (!err && (dv != *seen || (*retry_at && lbd_now_ms() >= *retry_at))) {
+	if (!err && (dv != *seen || (*retry_at && xlb_now_ms() >= *retry_at))) {
 		*seen = dv;
 		err = lbd_catch_up(l);
-		*retry_at = err ? lbd_now_ms() + RETRY_MS : 0;
+		*retry_at = err ? xlb_now_ms() + RETRY_MS : 0;
 	}
 	if (err)
-		lbd_log(LBD_ERR, "%s (retrying)", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "%s (retrying)", xlb_errmsg());
 }
 
 /* Until the next database poll, the bus's or the watchdog's deadline. */
 static int wait_ms(const struct lbd *l, double next_db, double ping_at)
 {
-	double now = lbd_now_ms(), until = next_db, due;
+	double now = xlb_now_ms(), until = next_db, due;
 
 	due = l->bus ? lbd_bus_due(l->bus) : 0;
 	if (due && due < until)
@@ -162,11 +162,11 @@ static void watchdog(double *ping_at)
 {
 	unsigned long every = xlb_notify_watchdog_ms();
 
-	if (!every || lbd_now_ms() < *ping_at)
+	if (!every || xlb_now_ms() < *ping_at)
 		return;
 	if (xlb_notify("WATCHDOG=1"))
-		lbd_log(LBD_WARN, "systemd: %s", xlb_errmsg());
-	*ping_at = lbd_now_ms() + (double)every;
+		xlb_log(XLB_LOG_WARN, "systemd: %s", xlb_errmsg());
+	*ping_at = xlb_now_ms() + (double)every;
 }
 
 struct idle {
@@ -179,7 +179,7 @@ struct idle {
  * wait on a helper thread now, none when they come). */
 static void idle_work(struct lbd *l, struct idle *id)
 {
-	double now = lbd_now_ms();
+	double now = xlb_now_ms();
 	int err;
 
 	if (l->st.writes != id->writes) {
@@ -191,7 +191,7 @@ static void idle_work(struct lbd *l, struct idle *id)
 		return;
 	err = lbd_spares_step(&l->st);
 	if (err && err != id->err)
-		lbd_log(LBD_WARN, "spare tables: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "spare tables: %s", xlb_errmsg());
 	if (err) /* not again at every turn */
 		id->since = now + 10000;
 	id->err = err;
@@ -200,7 +200,7 @@ static void idle_work(struct lbd *l, struct idle *id)
 int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 {
 	int64_t seen = -1;
-	struct idle idle = { .since = lbd_now_ms() };
+	struct idle idle = { .since = xlb_now_ms() };
 	double retry_at = 0, next_db = 0, ping_at = 0;
 	struct pollfd fds[3];
 
@@ -208,9 +208,9 @@ int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 		int n;
 
 		watchdog(&ping_at);
-		if (lbd_now_ms() >= next_db) {
+		if (xlb_now_ms() >= next_db) {
 			poll_db(l, &seen, &retry_at);
-			next_db = lbd_now_ms() + LBD_POLL_MS;
+			next_db = xlb_now_ms() + LBD_POLL_MS;
 		}
 		if (sig->status) {
 			sig->status = 0;
@@ -221,7 +221,7 @@ int lbd_loop(struct lbd *l, struct lbd_signals *sig)
 		/* A signal cuts the wait short: the loop checks. */
 		if (poll(fds, (nfds_t)n, wait_ms(l, next_db, ping_at)) < 0 &&
 		    errno != EINTR) {
-			lbd_log(LBD_ERR, "poll: %s", strerror(errno));
+			xlb_log(XLB_LOG_ERR, "poll: %s", strerror(errno));
 			return 1;
 		}
 		if (l->bus)

@@ -121,7 +121,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* Fails with the library's sentence. */
 static int fail(const char *what)
 {
-	lbd_log(LBD_ERR, "%s: %s", what, xlb_errmsg());
+	xlb_log(XLB_LOG_ERR, "%s: %s", what, xlb_errmsg());
 	return 1;
 }
 
@@ -148,7 +148,7 @@ static int open_datapath(struct lbd *l, const struct options *o)
 	if (!o->no_attach) {
 		if (xlb_dp_attach(l->dp, l->node.ifname, l->node.mode, &got))
 			return fail("attach");
-		lbd_log(LBD_INFO, "attached to %s (%s)", l->node.ifname,
+		xlb_log(XLB_LOG_INFO, "attached to %s (%s)", l->node.ifname,
 			xlb_xdp_mode_name(got));
 	}
 	xlb_dpmaps_from_dp(l->dp, &m);
@@ -164,7 +164,7 @@ static int open_state(struct lbd *l, const struct options *o)
 	/* The calling thread works too: one worker less than cores. */
 	if (lbd_pool_new(cpus > 1 ? (unsigned int)(cpus > 4 ? 3 : cpus - 1) : 0,
 			 &l->pool)) {
-		lbd_log(LBD_ERR, "out of memory");
+		xlb_log(XLB_LOG_ERR, "out of memory");
 		return 1;
 	}
 	if (xlb_db_open(o->db, &l->db))
@@ -189,11 +189,11 @@ static int first_pass(struct lbd *l, const struct options *o)
 	if (xlb_db_revision_last(l->db, &l->applied_rev))
 		return fail("database");
 	if (l->st.nspare)
-		lbd_log(LBD_INFO, "%zu spare tables kept for new services",
+		xlb_log(XLB_LOG_INFO, "%zu spare tables kept for new services",
 			l->st.nspare);
 	if (lbd_reconcile_full(l, l->applied_rev, &ps))
 		return fail("reconcile");
-	lbd_log(LBD_INFO, "%s at revision %lld: %zu services, %llu map "
+	xlb_log(XLB_LOG_INFO, "%s at revision %lld: %zu services, %llu map "
 		"writes%s, %zu rejects, %.1f ms, %zu tables built",
 		o->check ? "check" : "full pass", (long long)l->applied_rev,
 		ps.services, (unsigned long long)ps.writes,
@@ -221,7 +221,7 @@ static void close_state(struct lbd *l)
 static void notify(const char *state)
 {
 	if (xlb_notify(state))
-		lbd_log(LBD_WARN, "systemd: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "systemd: %s", xlb_errmsg());
 }
 
 /* Health heard but not yet applied or written goes in before leaving: a
@@ -231,7 +231,7 @@ static void finish_health(struct lbd *l)
 	if (!l->bus)
 		return;
 	if (lbd_health_flush(l) || lbd_health_persist(l))
-		lbd_log(LBD_ERR, "health at exit: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_ERR, "health at exit: %s", xlb_errmsg());
 }
 
 /* Each table switched in one kernel wait holds an fd until then: the soft
@@ -244,7 +244,7 @@ static void raise_nofile(void)
 		return;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
-		lbd_log(LBD_WARN, "open-file limit: %s", strerror(errno));
+		xlb_log(XLB_LOG_WARN, "open-file limit: %s", strerror(errno));
 }
 
 static void handle_signals(void)
@@ -272,7 +272,7 @@ static int detach(const struct options *o)
 	xlb_db_close(l.db);
 	if (err)
 		return fail("detach");
-	lbd_log(LBD_INFO, "detached from %s", l.node.ifname);
+	xlb_log(XLB_LOG_INFO, "detached from %s", l.node.ifname);
 	return 0;
 }
 
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o))
 		return 2;
-	lbd_log_level(o.verbose ? LBD_DEBUG : LBD_INFO);
+	xlb_log_setup("lbd", o.verbose ? XLB_LOG_DEBUG : XLB_LOG_INFO);
 	if (o.detach)
 		return detach(&o);
 	handle_signals();
@@ -298,12 +298,12 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = first_pass(&l, &o);
 	if (!rc && !o.once && !o.check) {
-		lbd_log(LBD_INFO, "following %s", o.db);
+		xlb_log(XLB_LOG_INFO, "following %s", o.db);
 		notify("READY=1");
 		rc = lbd_loop(&l, &signals);
 		notify("STOPPING=1");
 		finish_health(&l);
-		lbd_log(LBD_INFO, "stopping; the datapath keeps forwarding");
+		xlb_log(XLB_LOG_INFO, "stopping; the datapath keeps forwarding");
 	}
 	close_state(&l);
 	return rc;

@@ -134,11 +134,11 @@ static int run_jobs(struct lbd *l, struct lbd_job *jobs, size_t n,
 		if (jobs[i].err)
 			err = xlb_errmsg_set(jobs[i].err, "service %s: table "
 					     "not built", jobs[i].text);
-	t2 = lbd_now_ms();
+	t2 = xlb_now_ms();
 	if (!err)
 		err = lbd_apply(&l->st, jobs, n, now);
-	lbd_log(LBD_DEBUG, "chunk of %zu services: read %.1f ms, compute %.1f "
-		"ms, apply %.1f ms", n, t1 - t0, t2 - t1, lbd_now_ms() - t2);
+	xlb_log(XLB_LOG_DEBUG, "chunk of %zu services: read %.1f ms, compute %.1f "
+		"ms, apply %.1f ms", n, t1 - t0, t2 - t1, xlb_now_ms() - t2);
 	return err;
 }
 
@@ -154,7 +154,7 @@ static int run_chunk(struct lbd *l, char **keys, size_t n,
 		     struct lbd_rejects *rj, time_t now, size_t *built)
 {
 	struct lbd_job *jobs = calloc(n, sizeof(*jobs));
-	double t0 = lbd_now_ms();
+	double t0 = xlb_now_ms();
 	int err = 0;
 
 	if (!jobs)
@@ -169,7 +169,7 @@ static int run_chunk(struct lbd *l, char **keys, size_t n,
 	if (!sqlite3_get_autocommit(l->db)) /* it only read: nothing to undo */
 		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	if (!err)
-		err = run_jobs(l, jobs, n, now, built, t0, lbd_now_ms());
+		err = run_jobs(l, jobs, n, now, built, t0, xlb_now_ms());
 	free_jobs(jobs, n);
 	return err;
 }
@@ -179,7 +179,7 @@ static int run_cached(struct lbd *l, const uint32_t *ids, size_t n,
 		      time_t now, size_t *built)
 {
 	struct lbd_job *jobs = calloc(n, sizeof(*jobs));
-	double t0 = lbd_now_ms();
+	double t0 = xlb_now_ms();
 	int err = 0;
 
 	if (!jobs)
@@ -187,7 +187,7 @@ static int run_cached(struct lbd *l, const uint32_t *ids, size_t n,
 	for (size_t i = 0; i < n && !err; i++)
 		err = lbd_job_from_cache(&l->st, &l->health, ids[i], &jobs[i]);
 	if (!err)
-		err = run_jobs(l, jobs, n, now, built, t0, lbd_now_ms());
+		err = run_jobs(l, jobs, n, now, built, t0, xlb_now_ms());
 	free_jobs(jobs, n);
 	return err;
 }
@@ -195,7 +195,7 @@ static int run_cached(struct lbd *l, const uint32_t *ids, size_t n,
 int lbd_reconcile_cached(struct lbd *l, const uint32_t *ids, size_t n,
 			 struct lbd_pass_stats *ps)
 {
-	double t0 = lbd_now_ms();
+	double t0 = xlb_now_ms();
 	uint64_t w0 = l->st.writes;
 	time_t now = mono_s();
 	size_t built = 0;
@@ -208,14 +208,14 @@ int lbd_reconcile_cached(struct lbd *l, const uint32_t *ids, size_t n,
 		lbd_publish(l, l->applied_rev);
 	if (ps)
 		*ps = (struct lbd_pass_stats){ .services = n, .tables = built,
-			.writes = l->st.writes - w0, .ms = lbd_now_ms() - t0 };
+			.writes = l->st.writes - w0, .ms = xlb_now_ms() - t0 };
 	return err;
 }
 
 static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 		struct lbd_rejects *rj, bool full, struct lbd_pass_stats *ps)
 {
-	double t0 = lbd_now_ms();
+	double t0 = xlb_now_ms();
 	uint64_t w0 = l->st.writes, f0 = l->st.spare_fills;
 	time_t now = mono_s();
 	size_t built = 0;
@@ -234,7 +234,7 @@ static int pass(struct lbd *l, char **keys, size_t n, int64_t rev,
 		*ps = (struct lbd_pass_stats){ .services = n, .rejects = rj->n,
 			.tables = built, .writes = l->st.writes - w0,
 			.spares = l->st.spare_fills - f0,
-			.ms = lbd_now_ms() - t0 };
+			.ms = xlb_now_ms() - t0 };
 	return err;
 }
 
@@ -326,7 +326,7 @@ static int node_config(struct lbd *l, struct lbd_rejects *rj)
 		return err;
 	if (memcmp(&n.sizes, &l->node.sizes, sizeof(n.sizes)) ||
 	    strcmp(n.ifname, l->node.ifname) || n.mode != l->node.mode)
-		lbd_log(LBD_WARN, "node: interface, xdp_mode and max_* take "
+		xlb_log(XLB_LOG_WARN, "node: interface, xdp_mode and max_* take "
 			"effect when lbd restarts");
 	l->node.cfg = n.cfg;
 	l->node.panic = n.panic;
@@ -340,7 +340,7 @@ int lbd_reconcile_full(struct lbd *l, int64_t rev, struct lbd_pass_stats *ps)
 	char **keys = NULL;
 	size_t n = 0;
 	uint64_t w0 = l->st.writes;
-	double t0 = lbd_now_ms();
+	double t0 = xlb_now_ms();
 	int err = node_config(l, &rj);
 
 	if (!err)
@@ -355,7 +355,7 @@ int lbd_reconcile_full(struct lbd *l, int64_t rev, struct lbd_pass_stats *ps)
 	}
 	if (ps) { /* the config write counts too */
 		ps->writes = l->st.writes - w0;
-		ps->ms = lbd_now_ms() - t0;
+		ps->ms = xlb_now_ms() - t0;
 	}
 	free_keys(keys, n);
 	free(rj.r);

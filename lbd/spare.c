@@ -60,7 +60,7 @@ static int take_in(struct lbd_state *st)
 	if (err)
 		xlb_errmsg_set(err, "%s", sp->why);
 	else if (st->nspare == LBD_SPARES)
-		lbd_log(LBD_INFO, "spare tables: %zu ready under the next "
+		xlb_log(XLB_LOG_INFO, "spare tables: %zu ready under the next "
 			"service ids", st->nspare);
 	free(sp);
 	st->spares = NULL;
@@ -115,5 +115,5 @@ int lbd_spares_step(struct lbd_state *st)
 void lbd_spares_stop(struct lbd_state *st)
 {
 	if (st->spares && take_in(st))
-		lbd_log(LBD_WARN, "spare tables: %s", xlb_errmsg());
+		xlb_log(XLB_LOG_WARN, "spare tables: %s", xlb_errmsg());
 }
