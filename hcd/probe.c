@@ -75,9 +75,17 @@ void hcd_probe_release(struct hcd_probe *p)
 		hcd_tls_free(p);
 	if (p->fd < 0)
 		return;
-	if (type == HCD_TCP || type == HCD_HTTP || type == HCD_HTTPS)
-		hcd_tcp_close(p->fd);
-	else
-		close(p->fd);
+	if (type == HCD_TCP || type == HCD_HTTP || type == HCD_HTTPS) {
+		hcd_tcp_end(p);
+		return;
+	}
+	close(p->fd);
 	p->fd = -1;
+}
+
+void hcd_probe_drop_spare(struct hcd_probe *p)
+{
+	if (p->spare >= 0)
+		close(p->spare); /* disconnected: nothing left to reset */
+	p->spare = -1;
 }

@@ -3,7 +3,9 @@
  * probe.h - one probe in flight, and the per-type steps a worker drives
  * it through.  A probe lives from its start to its result in one worker;
  * its socket is registered edge-triggered for input and output once, so
- * each step just goes as far as the socket lets it and returns.
+ * each step just goes as far as the socket lets it and returns.  The
+ * worker keeps ended probe structs for its next probes, and a struct may
+ * keep its TCP socket too, disconnected but still registered (tcp.c).
  */
 #ifndef HCD_PROBE_H
 #define HCD_PROBE_H
@@ -32,7 +34,9 @@ enum hcd_phase {
 
 struct hcd_probe {
 	struct hcd_target *t;
-	int fd;
+	int fd;                /* the probe's socket; -1 between probes */
+	int spare;             /* a disconnected TCP socket kept, or -1 */
+	uint8_t spare_family;
 	uint8_t phase;
 	bool ok;
 	uint8_t reason;        /* enum xlb_health_reason */
@@ -69,6 +73,9 @@ int hcd_tcp_connected(struct hcd_probe *p, uint32_t ev);
 /* Closes a finished TCP probe with a reset: a checker doing 28,000
  * connections a second must not leave them in TIME_WAIT. */
 void hcd_tcp_close(int fd);
+/* Ends a TCP probe's connection with a reset; an unbound socket is kept
+ * as p->spare for the struct's next probe, any other closed. */
+void hcd_tcp_end(struct hcd_probe *p);
 
 /* http.c (and https through tls.c) */
 int hcd_http_start(struct hcd_probe *p, struct hcd_wctx *w);
@@ -95,7 +102,10 @@ int hcd_udp_step(struct hcd_probe *p, struct hcd_wctx *w, uint32_t ev);
 /* probe.c: dispatch by type */
 int hcd_probe_start(struct hcd_probe *p, struct hcd_wctx *w);
 int hcd_probe_step(struct hcd_probe *p, struct hcd_wctx *w, uint32_t ev);
-/* Releases what the probe holds (socket, TLS). */
+/* Releases what the probe holds (socket, TLS); a TCP socket may stay as
+ * p->spare. */
 void hcd_probe_release(struct hcd_probe *p);
+/* Closes the kept socket, if any. */
+void hcd_probe_drop_spare(struct hcd_probe *p);
 
 #endif /* HCD_PROBE_H */

@@ -4,6 +4,14 @@
  * IP_BIND_ADDRESS_NO_PORT, so a bound source does not pin an ephemeral
  * port before connect picks one per destination; or SO_BINDTODEVICE),
  * and the TCP connect check: up when the handshake completes.
+ *
+ * A TCP probe ends with a reset (no TIME_WAIT anywhere).  A socket that
+ * was not bound ends by a connect to AF_UNSPEC instead of a close: the
+ * kernel sends the same reset, gives the port back and leaves the socket
+ * as new, still in the worker's epoll set, so the probe struct's next TCP
+ * probe connects it again.  That spares a socket(), an epoll_ctl(), a
+ * setsockopt() and a close() per probe, and the kernel's allocating and
+ * freeing of the socket, file and epoll entry.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,6 +46,30 @@ static bool short_of_resources(int err)
 {
 	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	       err == ENOMEM;
+}
+
+/* Nothing to bind: a kept socket may serve, and may be kept. */
+static bool unbound(const struct hcd_probe *p)
+{
+	const struct hcd_params *c = p->t->params;
+
+	return !c->ifname[0] &&
+	       (!c->src_family || c->src_family != p->t->family);
+}
+
+/* The struct's kept socket when it fits this probe, else -1 (and it is
+ * closed). */
+static int take_spare(struct hcd_probe *p, int type)
+{
+	int fd = p->spare;
+
+	p->spare = -1;
+	if (fd >= 0 && type == SOCK_STREAM &&
+	    p->spare_family == p->t->family && unbound(p))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 static int bind_source(struct hcd_probe *p, int fd, int type)
@@ -84,10 +116,12 @@ int hcd_sock_open(struct hcd_probe *p, struct hcd_wctx *w, int type,
 	socklen_t len;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET |
 				  EPOLLRDHUP, .data.ptr = p };
-	int fd, err;
+	int fd = take_spare(p, type), err;
+	bool kept = fd >= 0;
 
-	fd = socket(p->t->family == XLB_FAM_V4 ? AF_INET : AF_INET6,
-		    type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	if (!kept)
+		fd = socket(p->t->family == XLB_FAM_V4 ? AF_INET : AF_INET6,
+			    type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return -errno;
 	p->fd = fd;
@@ -107,7 +141,7 @@ int hcd_sock_open(struct hcd_probe *p, struct hcd_wctx *w, int type,
 			return hcd_probe_done(p, false, hcd_errno_reason(err));
 		}
 	}
-	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev))
+	if (!kept && epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev))
 		return -errno;
 	return HCD_STEP_WAIT;
 }
@@ -163,4 +197,21 @@ void hcd_tcp_close(int fd)
 
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
+}
+
+void hcd_tcp_end(struct hcd_probe *p)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	/* The disconnect leaves ECONNRESET pending and wakes the epoll set;
+	 * the next connect clears the error before the socket can report
+	 * anything, and the worker ignores a wake-up of a socket kept
+	 * between probes. */
+	if (p->spare < 0 && unbound(p) && !connect(p->fd, &sa, sizeof(sa))) {
+		p->spare = p->fd;
+		p->spare_family = p->t->family;
+	} else {
+		hcd_tcp_close(p->fd);
+	}
+	p->fd = -1;
 }

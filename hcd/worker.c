@@ -285,8 +285,8 @@ static struct hcd_probe *get_probe(struct hcd_worker *w)
 
 	if (p)
 		w->free_probes = p->free_next;
-	else
-		p = malloc(sizeof(*p));
+	else if ((p = malloc(sizeof(*p))))
+		p->spare = -1;
 	return p;
 }
 
@@ -314,14 +314,19 @@ static void starved(struct hcd_worker *w, struct hcd_target *t, int rc,
 static bool start(struct hcd_worker *w, struct hcd_target *t, uint64_t now)
 {
 	struct hcd_probe *p;
-	int rc;
+	uint8_t family;
+	int rc, spare;
 
 	if (w->inflight >= w->cap || now < w->starved_until ||
 	    !(p = get_probe(w))) {
 		enqueue(w, t);
 		return false;
 	}
+	spare = p->spare;
+	family = p->spare_family;
 	memset(p, 0, sizeof(*p));
+	p->spare = spare;
+	p->spare_family = family;
 	p->t = t;
 	p->fd = -1;
 	p->start_us = now;
@@ -497,6 +502,8 @@ static void *run(void *arg)
 				on_wake(w, &stop);
 				continue;
 			}
+			if (p->fd < 0) /* a kept socket's disconnect */
+				continue;
 			if (hcd_probe_step(p, &w->ctx, ev[i].events) ==
 			    HCD_STEP_DONE)
 				finish(w, p, true, false);
@@ -542,6 +549,7 @@ static void worker_free(struct hcd_worker *w)
 		struct hcd_probe *p = w->free_probes;
 
 		w->free_probes = p->free_next;
+		hcd_probe_drop_spare(p);
 		free(p);
 	}
 	hcd_tls_fini(&w->ctx);

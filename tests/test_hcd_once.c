@@ -6,7 +6,10 @@
  * (each server is named by two services), and the in-flight cap holds:
  * with --max-inflight 5, and with an open-file limit of 64 (hcd picks a
  * cap below it and logs it), every probe still succeeds, none times out,
- * and no more than the cap were ever in flight.
+ * and no more than the cap were ever in flight.  With one probe in flight
+ * at a time, every probe's socket is the one the last probe ended with
+ * (hcd keeps it, disconnected): HTTP targets answering and refusing in
+ * turn still each get their own verdict.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +37,7 @@
 #include "xlb_errmsg.h"
 
 #define NSERVERS 200
+#define NCLOSED 20
 
 static char hcd_path[512];
 
@@ -43,6 +47,7 @@ struct fx {
 	int fd[NSERVERS + 1];  /* 200 on 127.0.0.1, one on ::1 */
 	uint16_t port[NSERVERS + 1];
 	uint16_t closed6;      /* a UDP port nothing listens on, ::1 */
+	uint16_t closed[NCLOSED]; /* TCP ports nothing listens on, 127.0.0.1 */
 	atomic_int stop;
 	pthread_t th;
 	char out[512], err[8192];
@@ -119,6 +124,23 @@ static void sql(struct fx *f, const char *fmt, ...)
 		fail_msg("%s: %s", q, xlb_errmsg());
 }
 
+/* A TCP port on 127.0.0.1 nothing listens on: bound, released. */
+static int closed_port(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	     getsockname(fd, (struct sockaddr *)&a, &len) ? -1 : 0;
+	*port = ntohs(a.sin_port);
+	close(fd);
+	return rc;
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -150,6 +172,9 @@ static int setup(void **state)
 		f->closed6 = ntohs(a.sin6_port);
 		close(fd);
 	}
+	for (int i = 0; i < NCLOSED; i++)
+		if (closed_port(&f->closed[i]))
+			return -1;
 	if (pthread_create(&f->th, NULL, serve, f))
 		return -1;
 	*state = f;
@@ -300,6 +325,27 @@ static void test_open_file_limit(void **state)
 	assert_non_null(strstr(f->err, "open-file limit 64"));
 }
 
+static void test_kept_sockets(void **state)
+{
+	struct fx *f = *state;
+
+	configure(f);
+	sql(f, "BEGIN");
+	for (int i = 0; i < NCLOSED; i++)
+		sql(f, "INSERT INTO backend (vip, proto, port, address, "
+		    "backend_port) VALUES ('203.0.113.1', 'tcp', 80, "
+		    "'127.0.0.1', %u)", f->closed[i]);
+	sql(f, "COMMIT");
+	assert_int_equal(once(f, 0, "--max-inflight", "1"), 0);
+	assert_int_equal(field(f->out, " probes="), NSERVERS + 3 + NCLOSED);
+	assert_int_equal(field(f->out, " up="), NSERVERS + 2);
+	assert_int_equal(field(f->out, " down="), 1 + NCLOSED);
+	assert_int_equal(field(f->out, " timeouts="), 0);
+	/* one a worker: its socket goes from each probe to the next */
+	assert_true(field(f->err, " cap=") <= 2);
+	assert_true(field(f->err, " inflight_max=") <= 2);
+}
+
 static void test_bad_database(void **state)
 {
 	struct fx *f = *state;
@@ -321,6 +367,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_max_inflight, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_file_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kept_sockets, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_database, setup,
 						teardown),
