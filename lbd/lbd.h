@@ -256,6 +256,11 @@ void lbd_spares_stop(struct lbd_state *st);
 int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m,
 		   struct lbd_pool *pool);
 void lbd_state_free(struct lbd_state *st);
+/* Pins the tables read back whose pins are missing or stale (a crash
+ * between a switch and its pin, pins of an older xlb), so that readers
+ * without CAP_SYS_ADMIN can open them; right pins are left alone.  A pin
+ * that fails is logged: serving does not depend on it. */
+void lbd_state_repin(struct lbd_state *st);
 /* The VIP of addr, created (nsvc 0) if unknown; NULL on ENOMEM. */
 struct lbd_vip *lbd_state_vip(struct lbd_state *st, const union xlb_addr *a,
 			      uint8_t family);

@@ -154,6 +154,7 @@ static int open_datapath(struct lbd *l, const struct options *o)
 	xlb_dpmaps_from_dp(l->dp, &m);
 	if (lbd_state_load(&l->st, &m, l->pool))
 		return fail("reading the maps");
+	lbd_state_repin(&l->st);
 	return 0;
 }
 

@@ -202,7 +202,8 @@ static int check_stale_ring(struct lbd_state *st, uint32_t id)
 		st->nspare++;
 		return 0;
 	}
-	if (err && err != -ENOSPC)
+	/* -EPERM: unpinned, unreadable without CAP_SYS_ADMIN: stale too. */
+	if (err && err != -ENOSPC && err != -EPERM)
 		return err;
 	r = realloc(st->stale_rings, (st->nstale + 1) * sizeof(*r));
 	if (!r)
@@ -252,6 +253,15 @@ static int load_rings(struct lbd_state *st, struct ring_read *r, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].err == -ENOENT)
 			continue;
+		/* Unknown, so the first pass writes it again (and pins it):
+		 * the same table, so packets see no change. */
+		if (r[i].err == -EPERM) {
+			xlb_log(XLB_LOG_WARN, "service %u: its Maglev table has "
+				"no pin of its own and opening it by id needs "
+				"CAP_SYS_ADMIN: unknown, so written again",
+				r[i].id);
+			continue;
+		}
 		if (r[i].err)
 			return xlb_errmsg_set(r[i].err, "reading the Maglev "
 					      "table of service %u: %s",
@@ -322,6 +332,26 @@ int lbd_state_load(struct lbd_state *st, const struct xlb_dpmaps *m,
 	if (err)
 		lbd_state_free(st);
 	return err;
+}
+
+void lbd_state_repin(struct lbd_state *st)
+{
+	size_t n = 0;
+
+	for (uint32_t id = 1; id <= st->m.max_svc_id; id++) {
+		int err;
+
+		if (!st->svc[id].ring_size && !st->spare[id])
+			continue;
+		err = xlb_dpmap_ring_repin(&st->m, id);
+		if (err < 0)
+			xlb_log(XLB_LOG_WARN, "%s", xlb_errmsg());
+		else
+			n += (size_t)err;
+	}
+	if (n)
+		xlb_log(XLB_LOG_INFO, "pinned %zu Maglev tables again (pins "
+			"missing or stale)", n);
 }
 
 void lbd_state_free(struct lbd_state *st)

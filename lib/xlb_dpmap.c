@@ -53,6 +53,7 @@ void xlb_dpmaps_from_dp(const struct xlb_dp *dp, struct xlb_dpmaps *m)
 	m->max_svc_id = sz.services;
 	m->max_be_id = sz.backends;
 	m->owned = 0;
+	snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", xlb_dp_pin_dir(dp));
 }
 
 /* An id-indexed array holds ids 0..max_entries-1; 0 is "none". */
@@ -79,6 +80,12 @@ int xlb_dpmaps_open_pinned(const char *pin_dir, struct xlb_dpmaps *m)
 	for (i = 0; i < XLB_DPMAP_NFIELDS; i++)
 		*field_fd(m, i) = -1;
 	m->owned = 1;
+	if (snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir) >=
+	    (int)sizeof(m->pin_dir)) {
+		err = xlb_errmsg_set(-ENAMETOOLONG, "pin folder '%s' is too "
+				     "long", pin_dir);
+		goto fail;
+	}
 	for (i = 0; i < XLB_DPMAP_NFIELDS; i++) {
 		err = xlb_pin_path(path, sizeof(path), pin_dir,
 				   xlb_dpmap_fields[i].name);

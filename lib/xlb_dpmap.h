@@ -10,6 +10,7 @@
 #ifndef XLB_DPMAP_H
 #define XLB_DPMAP_H
 
+#include <limits.h>
 #include <linux/types.h>
 
 #include "xlb_abi.h"
@@ -22,6 +23,11 @@ struct xlb_dpmaps {
 	__u32 max_svc_id; /* services: ids 1..max_svc_id */
 	__u32 max_be_id;  /* backend entries: ids 1..max_be_id */
 	int owned;        /* fds are ours to close (opened from pins) */
+	/* The pin folder, where every Maglev table in force is pinned too
+	 * (tables/<service id>): reading a table back by the id the outer
+	 * map holds needs CAP_SYS_ADMIN, opening a pin does not.  "": the
+	 * maps are not pinned, tables neither. */
+	char pin_dir[PATH_MAX];
 };
 
 /* Borrows dp's fds: valid while dp is open; xlb_dpmaps_close() leaves them. */
@@ -146,15 +152,29 @@ int xlb_dpmap_rings_spare(const struct xlb_dpmaps *m, const __u32 *ids,
 int xlb_dpmap_ring_fill_spare(const struct xlb_dpmaps *m, __u32 svc_id,
 			      const __u32 *slots, __u32 ring_size);
 
-/* Removes the table of svc_id (packets then count XLB_R_NO_BACKEND). */
+/* Removes the table of svc_id (packets then count XLB_R_NO_BACKEND), and
+ * its pin. */
 int xlb_dpmap_ring_del(const struct xlb_dpmaps *m, __u32 svc_id);
 /*
  * Reads the table in force for svc_id into slots (capacity cap entries):
  * *ring_size = M from entry 0; slots receives entries 1..M.  -ENOENT when
- * the service has no table, -ENOSPC when M > cap.
+ * the service has no table, -ENOSPC when M > cap.  The table is opened
+ * from its pin when the pin holds the table the outer map holds; else
+ * (a crash between a switch and its pin, pins of an older xlb) by id,
+ * which without CAP_SYS_ADMIN fails: -EPERM naming the service and why.
  */
 int xlb_dpmap_ring_read(const struct xlb_dpmaps *m, __u32 svc_id,
 			__u32 *slots, __u32 cap, __u32 *ring_size);
+/*
+ * Pins the table in force for svc_id again when its pin is missing or
+ * holds another table (opening the table by id: CAP_SYS_ADMIN).  1 when
+ * it pinned, 0 when the pin was right, -ENOENT when svc_id has no table.
+ */
+int xlb_dpmap_ring_repin(const struct xlb_dpmaps *m, __u32 svc_id);
+/* "<pin_dir>/tables/<svc_id>" into buf; -ENAMETOOLONG, -ENOENT if no pin
+ * folder. */
+int xlb_dpmap_ring_pin_path(const struct xlb_dpmaps *m, __u32 svc_id,
+			    char *buf, size_t len);
 
 /* Counters, summed over every possible CPU. */
 int xlb_dpmap_reasons(const struct xlb_dpmaps *m, __u64 out[XLB_R_MAX]);

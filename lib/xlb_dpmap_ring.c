@@ -27,6 +27,13 @@
  * id: an empty table (M 0, which packets take for no table) put there in
  * advance, off the critical path.  No packet reaches a table before its
  * service is in xlb_services, so the spare is filled in place, M last.
+ *
+ * Every table placed in the outer map is pinned as well, under
+ * <pin_dir>/tables/<service id> (a new pin under a temporary name, then
+ * renamed over the old one): the outer map yields only a table's id, and
+ * the kernel opens a map by id for CAP_SYS_ADMIN alone, while a pin opens
+ * with CAP_BPF.  A pin is trusted only when it holds the very table the
+ * outer map holds; otherwise the table is opened by id.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +46,7 @@
 #include <bpf/bpf.h>
 
 #include "xlb_dpmap.h"
+#include "xlb_dpmap_pin.h"
 #include "xlb_errmsg.h"
 
 static int check_svc_id(const struct xlb_dpmaps *m, __u32 svc_id)
@@ -86,6 +94,49 @@ static int ring_fill(int fd, __u32 svc_id, const __u32 *slots,
 		mem[(i + 1) * XLB_RING_STRIDE] = slots[i];
 	munmap(mem, len);
 	return 0;
+}
+
+/* ---- the table in force, from its pin when it can (xlb_dpmap_pin.c) ---- */
+
+/* The id of the table in force for svc_id (the outer map holds ids). */
+static int ring_id(const struct xlb_dpmaps *m, __u32 svc_id, __u32 *id)
+{
+	if (bpf_map_lookup_elem(m->maglev, &svc_id, id))
+		return xlb_errmsg_set(-errno, "Maglev table of service %u: %s",
+				      svc_id, strerror(errno));
+	return 0;
+}
+
+/* The fd of the table in force for svc_id. */
+static int ring_open(const struct xlb_dpmaps *m, __u32 svc_id)
+{
+	__u32 id;
+	int err = ring_id(m, svc_id, &id);
+
+	return err ? err : xlb_table_open(m, svc_id, id);
+}
+
+int xlb_dpmap_ring_repin(const struct xlb_dpmaps *m, __u32 svc_id)
+{
+	__u32 id, pinned;
+	int why, fd, err = check_svc_id(m, svc_id);
+
+	if (!err)
+		err = ring_id(m, svc_id, &id);
+	if (err)
+		return err;
+	fd = xlb_table_pin_open(m, svc_id, id, &pinned, &why);
+	if (fd >= 0 || !m->pin_dir[0]) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	fd = xlb_table_open(m, svc_id, id);
+	if (fd < 0)
+		return fd;
+	err = xlb_table_pin(m, svc_id, fd);
+	close(fd);
+	return err ? err : 1;
 }
 
 /* ---- the pool of tables no packet sees any more ---------------------------- */
@@ -238,10 +289,12 @@ static size_t batch_max(const struct xlb_ring_pool *pool)
 static int ring_fd_of(const struct xlb_dpmaps *m, __u32 svc_id)
 {
 	__u32 id;
+	int fd;
 
 	if (bpf_map_lookup_elem(m->maglev, &svc_id, &id))
 		return -1;
-	return bpf_map_get_fd_by_id(id);
+	fd = xlb_table_open(m, svc_id, id);
+	return fd < 0 ? -1 : fd;
 }
 
 struct batch {
@@ -258,7 +311,7 @@ static int switch_batch(const struct xlb_dpmaps *m, struct xlb_ring_pool *pool,
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	__u32 i, built, count = n;
-	int err = 0;
+	int err = 0, pin_err = 0;
 
 	for (built = 0; built < n && !err; built++) {
 		b->keys[built] = u[built].svc_id;
@@ -275,6 +328,13 @@ static int switch_batch(const struct xlb_dpmaps *m, struct xlb_ring_pool *pool,
 				     b->keys[count < n ? count : n - 1],
 				     strerror(errno));
 	for (i = 0; i < built; i++) {
+		/* The switch is in force: a failed pin is reported, and
+		 * readers, finding the old pin, open the table by id. */
+		if (!err) {
+			int e = xlb_table_pin(m, b->keys[i], b->fds[i]);
+
+			pin_err = e ? e : pin_err;
+		}
 		if (b->fds[i] >= 0)
 			close(b->fds[i]);
 		/* After a failure, which table is in force is not known:
@@ -284,7 +344,7 @@ static int switch_batch(const struct xlb_dpmaps *m, struct xlb_ring_pool *pool,
 		else if (b->old[i] >= 0)
 			close(b->old[i]);
 	}
-	return err;
+	return err ? err : pin_err;
 }
 
 int xlb_dpmap_rings_switch_pooled(const struct xlb_dpmaps *m,
@@ -333,8 +393,6 @@ int xlb_dpmap_ring_switch(const struct xlb_dpmaps *m, __u32 svc_id,
 
 /* ---- spare tables: a new service's first table without a kernel wait ----- */
 
-static int ring_open(const struct xlb_dpmaps *m, __u32 svc_id);
-
 int xlb_dpmap_rings_spare(const struct xlb_dpmaps *m, const __u32 *ids,
 			  size_t n, __u32 ring_size)
 {
@@ -365,6 +423,8 @@ int xlb_dpmap_rings_spare(const struct xlb_dpmaps *m, const __u32 *ids,
 					      &bo))
 		err = xlb_errmsg_set(-errno, "placing spare Maglev tables: %s",
 				     strerror(errno));
+	for (i = 0; i < made && !err; i++)
+		err = xlb_table_pin(m, ids[i], fds[i]);
 	for (i = 0; i < made; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -424,26 +484,15 @@ int xlb_dpmap_ring_del(const struct xlb_dpmaps *m, __u32 svc_id)
 
 	if (err)
 		return err;
-	if (bpf_map_delete_elem(m->maglev, &svc_id))
-		return xlb_errmsg_set(-errno, "removing the Maglev table of "
-				      "service %u: %s", svc_id, strerror(errno));
-	return 0;
-}
-
-/* The fd of the table in force for svc_id (the outer map yields its id). */
-static int ring_open(const struct xlb_dpmaps *m, __u32 svc_id)
-{
-	__u32 id;
-	int fd;
-
-	if (bpf_map_lookup_elem(m->maglev, &svc_id, &id))
-		return xlb_errmsg_set(-errno, "Maglev table of service %u: %s",
-				      svc_id, strerror(errno));
-	fd = bpf_map_get_fd_by_id(id);
-	if (fd < 0)
-		return xlb_errmsg_set(-errno, "opening Maglev table %u: %s", id,
-				      strerror(errno));
-	return fd;
+	if (bpf_map_delete_elem(m->maglev, &svc_id)) {
+		err = xlb_errmsg_set(-errno, "removing the Maglev table of "
+				     "service %u: %s", svc_id, strerror(errno));
+		/* No table, no pin: one left by a crash goes too. */
+		if (err == -ENOENT)
+			xlb_table_unpin(m, svc_id);
+		return err;
+	}
+	return xlb_table_unpin(m, svc_id);
 }
 
 /* Copies a table out through a read-only mapping (its entry 0 first). */

@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -583,6 +587,205 @@ static void test_open_pinned(void **state)
 	assert_non_null(strstr(xlb_errmsg(), "xlbt_nothing_here"));
 }
 
+
+/* ---- pinned tables: readers without CAP_SYS_ADMIN --------------------- */
+
+/* The id of the map pinned for svc_id; 0 when there is no pin. */
+static __u32 pinned_id(const struct dt *t, __u32 svc_id)
+{
+	char path[256];
+	__u32 id;
+	int fd;
+
+	assert_int_equal(xlb_dpmap_ring_pin_path(&t->m, svc_id, path,
+						 sizeof(path)), 0);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		assert_int_equal(errno, ENOENT);
+		return 0;
+	}
+	id = map_info(fd).id;
+	close(fd);
+	return id;
+}
+
+/* The id the outer map holds for svc_id. */
+static __u32 outer_id(const struct dt *t, __u32 svc_id)
+{
+	__u32 id;
+
+	assert_int_equal(bpf_map_lookup_elem(t->m.maglev, &svc_id, &id), 0);
+	return id;
+}
+
+/* Drops CAP_SYS_ADMIN from the calling process (a forked child). */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].inheritable &= ~(1u << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/*
+ * Reads svc_id's table in a child holding every capability but
+ * CAP_SYS_ADMIN: the negated errno of xlb_dpmap_ring_read() (0: read, and
+ * M was want), 100 + n for a failure of the child itself.  The message
+ * goes to msg.
+ */
+static int read_without_sys_admin(const struct dt *t, __u32 svc_id,
+				  __u32 want, char *msg, size_t len)
+{
+	int pipefd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		__u32 back[16], size = 0;
+		int err;
+
+		close(pipefd[0]);
+		if (drop_sys_admin())
+			_exit(101);
+		/* The check of the check: by id is refused now. */
+		if (bpf_map_get_fd_by_id(outer_id(t, svc_id)) >= 0 ||
+		    errno != EPERM)
+			_exit(102);
+		err = xlb_dpmap_ring_read(&t->m, svc_id, back, 16, &size);
+		if (dprintf(pipefd[1], "%s", err ? xlb_errmsg() : "") < 0)
+			_exit(103);
+		_exit(err ? -err : size == want ? 0 : 104);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], msg, len - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_ring_pins(void **state)
+{
+	struct dt *t = *state;
+	__u32 slots[7] = { 1, 2, 3, 1, 2, 3, 1 }, back[7], size, first;
+	char msg[512], path[256];
+	int fd;
+
+	/* Pinned with the switch: the pin is the table in force. */
+	assert_int_equal(pinned_id(t, 3), 0);
+	assert_int_equal(xlb_dpmap_ring_switch(&t->m, 3, slots, 7), 0);
+	first = outer_id(t, 3);
+	assert_int_equal(pinned_id(t, 3), first);
+	assert_int_equal(read_without_sys_admin(t, 3, 7, msg, sizeof(msg)), 0);
+
+	/* Replaced with the next switch; no temporary pin stays. */
+	assert_int_equal(xlb_dpmap_ring_switch(&t->m, 3, slots, 5), 0);
+	assert_int_not_equal(outer_id(t, 3), first);
+	assert_int_equal(pinned_id(t, 3), outer_id(t, 3));
+	snprintf(path, sizeof(path), "%s/tables/new_3", t->pin_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(read_without_sys_admin(t, 3, 5, msg, sizeof(msg)), 0);
+	assert_int_equal(xlb_dpmap_ring_repin(&t->m, 3), 0); /* right */
+
+	/* A stale pin (another map) is detected and not trusted: read by
+	 * id with CAP_SYS_ADMIN, refused with the reason without it. */
+	assert_int_equal(xlb_dpmap_ring_pin_path(&t->m, 3, path, sizeof(path)),
+			 0);
+	assert_int_equal(unlink(path), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlbt_stale", 4, 4, 8, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	assert_int_equal(xlb_dpmap_ring_read(&t->m, 3, back, 7, &size), 0);
+	assert_int_equal(size, 5);
+	assert_int_equal(read_without_sys_admin(t, 3, 5, msg, sizeof(msg)),
+			 EPERM);
+	assert_non_null(strstr(msg, "service 3"));
+	assert_non_null(strstr(msg, "stale pin"));
+	assert_non_null(strstr(msg, "CAP_SYS_ADMIN"));
+	close(fd);
+	/* No pin at all: the same, saying so. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(read_without_sys_admin(t, 3, 5, msg, sizeof(msg)),
+			 EPERM);
+	assert_non_null(strstr(msg, "not pinned"));
+	/* Pinned again by the writer (which may open by id). */
+	assert_int_equal(xlb_dpmap_ring_repin(&t->m, 3), 1);
+	assert_int_equal(pinned_id(t, 3), outer_id(t, 3));
+	assert_int_equal(read_without_sys_admin(t, 3, 5, msg, sizeof(msg)), 0);
+
+	/* Deleted with the table. */
+	assert_int_equal(xlb_dpmap_ring_del(&t->m, 3), 0);
+	assert_int_equal(pinned_id(t, 3), 0);
+	assert_int_equal(xlb_dpmap_ring_repin(&t->m, 3), -ENOENT);
+}
+
+/* Tables refilled from the pool and spares keep every pin right. */
+static void test_ring_pins_pool_and_spares(void **state)
+{
+	struct dt *t = *state;
+	struct xlb_ring_pool *pool;
+	struct xlb_ring_update u[4];
+	__u32 slots[4][5], spare_ids[2] = { 20, 21 }, spare_id, i, round;
+	__u64 reused, created;
+	char msg[512];
+
+	assert_int_equal(xlb_ring_pool_new(1 << 20, &pool), 0);
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < 4; i++) {
+			for (__u32 j = 0; j < 5; j++)
+				slots[i][j] = 1 + (i + j + round) % 4;
+			u[i] = (struct xlb_ring_update){ i + 1, slots[i], 5 };
+		}
+		assert_int_equal(xlb_dpmap_rings_switch_pooled(&t->m, pool, u,
+							       4), 0);
+		for (i = 1; i <= 4; i++)
+			assert_int_equal(pinned_id(t, i), outer_id(t, i));
+	}
+	xlb_ring_pool_counts(pool, &reused, &created);
+	assert_true(reused >= 8); /* the pins followed refilled tables */
+	xlb_ring_pool_free(pool);
+	assert_int_equal(read_without_sys_admin(t, 2, 5, msg, sizeof(msg)), 0);
+
+	/* Spares are pinned when placed; filling one keeps its table. */
+	assert_int_equal(xlb_dpmap_rings_spare(&t->m, spare_ids, 2, 5), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pinned_id(t, spare_ids[i]),
+				 outer_id(t, spare_ids[i]));
+	spare_id = outer_id(t, 20);
+	assert_int_equal(xlb_dpmap_ring_fill_spare(&t->m, 20, slots[0], 5), 0);
+	assert_int_equal(outer_id(t, 20), spare_id);
+	assert_int_equal(pinned_id(t, 20), spare_id);
+	assert_int_equal(read_without_sys_admin(t, 20, 5, msg, sizeof(msg)),
+			 0);
+}
+
+/* Unpinning the datapath removes the tables' folder too. */
+static void test_unpin_removes_tables(void **state)
+{
+	struct dt *t = *state;
+	__u32 slots[3] = { 1, 2, 3 };
+	char dir[128];
+	struct stat st;
+
+	assert_int_equal(xlb_dpmap_ring_switch(&t->m, 9, slots, 3), 0);
+	snprintf(dir, sizeof(dir), "%s/tables", t->pin_dir);
+	assert_int_equal(stat(dir, &st), 0);
+	xlb_dp_close(t->dp);
+	t->dp = NULL;
+	assert_int_equal(xlb_dp_unpin(t->pin_dir), 0);
+	assert_int_equal(stat(t->pin_dir, &st), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -599,6 +802,9 @@ int main(void)
 		T(test_conntrack_walk),
 		T(test_conntrack_put_get_del),
 		T(test_open_pinned),
+		T(test_ring_pins),
+		T(test_ring_pins_pool_and_spares),
+		T(test_unpin_removes_tables),
 	};
 
 	if (geteuid() != 0)

@@ -9,7 +9,9 @@
  *     in afterwards);
  *   - switching SERVICES tables one service at a time (each switch waits for
  *     an RCU grace period in the kernel), against xlb_dpmap_rings_switch()
- *     (one wait per batch).
+ *     (one wait per batch);
+ *   - a batch with its tables left unpinned, against the same batch with
+ *     each table pinned for readers without CAP_SYS_ADMIN.
  * Needs root and BPF.  Pins into a folder of its own and removes it.
  */
 #include <errno.h>
@@ -83,6 +85,40 @@ static int bench_fill(const struct xlb_dpmaps *m, const __u32 *slots)
 	return 0;
 }
 
+/* The baseline: the same batch with tables left unpinned (readers then
+ * need CAP_SYS_ADMIN), against pinning each (xlb_dpmap_pin.c).  Best of
+ * PIN_RUNS, alternating, so that both see the same machine. */
+#define PIN_RUNS 10
+static int bench_pins(const struct xlb_dpmaps *m,
+		      const struct xlb_ring_update *u)
+{
+	struct xlb_dpmaps bare = *m;
+	double pinned = 1e9, unpinned = 1e9, t0, t;
+	int err = 0;
+
+	bare.pin_dir[0] = '\0';
+	/* Each first and second in turn: a switch right after another
+	 * waits longer. */
+	for (int r = 0; r < 2 * PIN_RUNS && !err; r++) {
+		int pin = r % 2 == r / PIN_RUNS;
+
+		t0 = now_ms();
+		err = xlb_dpmap_rings_switch(pin ? m : &bare, u, SERVICES);
+		t = now_ms() - t0;
+		if (pin)
+			pinned = t < pinned ? t : pinned;
+		else
+			unpinned = t < unpinned ? t : unpinned;
+	}
+	if (err)
+		return err;
+	printf("%u services batched, best of %d: tables pinned %.1f ms, "
+	       "unpinned %.1f ms (%.2fx, %.1f us a table)\n", SERVICES,
+	       PIN_RUNS, pinned, unpinned, pinned / unpinned,
+	       (pinned - unpinned) * 1e3 / SERVICES);
+	return 0;
+}
+
 static int bench_many(const struct xlb_dpmaps *m, const __u32 *slots)
 {
 	struct xlb_ring_update u[SERVICES];
@@ -104,7 +140,7 @@ static int bench_many(const struct xlb_dpmaps *m, const __u32 *slots)
 		return err;
 	printf("%u services, M=13: one at a time %.1f ms, batched %.1f ms "
 	       "(%.1fx faster)\n", SERVICES, one, many, one / many);
-	return 0;
+	return bench_pins(m, u);
 }
 
 int main(void)

@@ -112,6 +112,7 @@ static inline int bench_dpmaps(struct bpf_object *obj, struct xlb_dpmaps *m)
 	m->max_svc_id = bpf_map__max_entries(maglev) - 1;
 	m->max_be_id = bpf_map__max_entries(bes) - 1;
 	m->owned = 0;
+	m->pin_dir[0] = '\0'; /* not pinned: tables are not either */
 	return 0;
 }
 
