@@ -40,7 +40,8 @@ finish() {
 	trap - EXIT
 	[ "$rc" -eq 0 ] || bad "test stopped before its end (exit status $rc)"
 	[ -z "$LISTENER" ] || kill "$LISTENER" 2>/dev/null || true
-	pkill -f -- "--db $TMP/xlb.db" 2>/dev/null || true
+	# lbd and hcd (on a copy in $TMP/hc): every process with our folder.
+	pkill -f -- "--db $TMP/" 2>/dev/null || true
 	sleep 0.2
 	ip netns del "$NS" 2>/dev/null || true
 	umount "$PIN" 2>/dev/null || true
