@@ -852,6 +852,9 @@ static void test_panic_threshold(void **state)
 	lf_assert_table(t, a80, &four[2], 2, 251);
 	assert_entry(t, VIP_A, 80, B1, XLB_BE_DOWN);
 	assert_int_equal(status(tb).panic, 0);
+	wait_count(t, "reports written in", 1);
+	assert_int_equal(lf_int(t, "SELECT usable FROM services WHERE vip = '"
+				VIP_A "' AND port = 80 AND panic = 0"), 2);
 
 	hcd_publish(tb, (struct tr[]){ { B3, 0, "hc", 0 } }, 1);
 	wait_count(t, "health pass:", 2);
@@ -865,6 +868,12 @@ static void test_panic_threshold(void **state)
 	assert_int_equal(lf_int(t, "SELECT count(*) FROM service_panic WHERE "
 				"vip = '" VIP_A "' AND port = 80 AND backends "
 				"= 4 AND down = 3 AND threshold = 50"), 1);
+	/* The shell's views say what the datapath does: all four usable. */
+	assert_int_equal(lf_int(t, "SELECT usable FROM services WHERE vip = '"
+				VIP_A "' AND port = 80 AND panic = 1"), 4);
+	assert_int_equal(lf_int(t, "SELECT count(*) FROM backend_status WHERE "
+				"vip = '" VIP_A "' AND port = 80 AND usable "
+				"AND health = 'down'"), 3);
 
 	/* All down, the node's default (100) for VIP_B: not ready; VIP_A in
 	 * panic stays ready on all four. */
