@@ -36,6 +36,9 @@ int xlb_bpffs_is(const char *dir)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
+/* Folders are 0750: the pinned objects stay 0600, but members of the
+ * creator's group (xlb under systemd) may list them - bgpd-bridge, with
+ * no capability, tells an attached datapath by the link_<ifname> names. */
 static int mkdir_p(const char *dir)
 {
 	char path[PATH_MAX];
@@ -50,7 +53,7 @@ static int mkdir_p(const char *dir)
 		if (path[i] != '/' && path[i] != '\0')
 			continue;
 		path[i] = '\0';
-		if (mkdir(path, 0700) && errno != EEXIST)
+		if (mkdir(path, 0750) && errno != EEXIST)
 			return xlb_errmsg_set(-errno, "creating %s: %s", path,
 					      strerror(errno));
 		path[i] = dir[i];
@@ -71,7 +74,7 @@ int xlb_bpffs_ensure(const char *dir)
 				      strerror(-err));
 	if (err == 1)
 		return 0;
-	if (mount("bpf", dir, "bpf", 0, "mode=0700"))
+	if (mount("bpf", dir, "bpf", 0, "mode=0750"))
 		return xlb_errmsg_set(-errno, "mounting a bpffs on %s: %s", dir,
 				      strerror(errno));
 	return 0;

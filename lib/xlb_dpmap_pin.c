@@ -70,7 +70,7 @@ int xlb_table_pin(const struct xlb_dpmaps *m, __u32 svc_id, int fd)
 	/* Two syscalls in the common case: the folder, and a temporary pin
 	 * left by a crash, are dealt with only when the pin meets them. */
 	err = pin_at(fd, tmp);
-	if (err == -ENOENT && (!mkdir(dir, 0700) || errno == EEXIST))
+	if (err == -ENOENT && (!mkdir(dir, 0750) || errno == EEXIST))
 		err = pin_at(fd, tmp);
 	if (err == -EEXIST && !unlink(tmp))
 		err = pin_at(fd, tmp);

@@ -176,6 +176,27 @@ else
 	bad "lbd with CAP_SYS_ADMIN after unpinned tables: $out"
 fi
 
+# A pin folder lbd creates is listable by its group (0750): bgpd-bridge,
+# which runs with no capability in group xlb, finds the link_<ifname> pin
+# there and asks the interface whether XDP is attached.
+chmod 0755 "$TMP" "$PIN"
+"$BUILD/lbd" detach --db "$TMP/xlb.db" --pin-dir "$PIN" >/dev/null 2>&1 || true
+ip netns exec "$NS" setpriv --regid=nogroup --clear-groups -- "$BUILD/lbd" \
+	--db "$TMP/xlb.db" --pin-dir "$PIN/node" --rundir "$TMP/run" --once \
+	>"$TMP/node.log" 2>&1 || true
+gid=$(getent group nogroup | cut -d: -f3)
+if out=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" -- \
+	ls "$PIN/node" 2>&1) && grep -q '^link_eth0$' <<<"$out" &&
+	[ "$(stat -c %a "$PIN/node")" = 750 ]; then
+	ok "a member of lbd's group lists its pins (0750): link_eth0"
+else
+	bad "pin folder for lbd's group: $(stat -c '%a %G' "$PIN/node" 2>&1): $out; $(cat "$TMP/node.log")"
+fi
+"$BUILD/lbd" detach --db "$TMP/xlb.db" --pin-dir "$PIN/node" >/dev/null 2>&1 || true
+"$BUILD/xlbctl" -p "$PIN/node" unpin >/dev/null 2>&1 || true
+ip netns exec "$NS" "$BUILD/lbd" --db "$TMP/xlb.db" --pin-dir "$PIN" \
+	--rundir "$TMP/run" --once >/dev/null 2>&1 || true
+
 # --- Type=notify and the watchdog ---------------------------------------
 python3 - "$TMP/notify.sock" "$TMP/notify.log" <<'EOF' &
 import socket, sys
