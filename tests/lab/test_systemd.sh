@@ -176,21 +176,35 @@ else
 	bad "lbd with CAP_SYS_ADMIN after unpinned tables: $out"
 fi
 
-# A pin folder lbd creates is listable by its group (0750): bgpd-bridge,
-# which runs with no capability in group xlb, finds the link_<ifname> pin
-# there and asks the interface whether XDP is attached.
-chmod 0755 "$TMP" "$PIN"
+# bgpd-bridge (its unit: user xlb, group xlb, nothing but
+# CAP_DAC_READ_SEARCH) finds the link_<ifname> pin lbd made and asks the
+# interface whether XDP is attached.  The pin root is 0700 as systemd
+# mounts /sys/fs/bpf; the folder lbd creates is 0750 for its group.
+chmod 0755 "$TMP"
+chmod 0700 "$PIN"
 "$BUILD/lbd" detach --db "$TMP/xlb.db" --pin-dir "$PIN" >/dev/null 2>&1 || true
 ip netns exec "$NS" setpriv --regid=nogroup --clear-groups -- "$BUILD/lbd" \
 	--db "$TMP/xlb.db" --pin-dir "$PIN/node" --rundir "$TMP/run" --once \
 	>"$TMP/node.log" 2>&1 || true
 gid=$(getent group nogroup | cut -d: -f3)
-if out=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" -- \
-	ls "$PIN/node" 2>&1) && grep -q '^link_eth0$' <<<"$out" &&
+bcaps=$(unit_caps "$TMP/units/xlb-bgpd-bridge.service")
+as_bridge() { # capabilities ("" or ",+cap..."), command...
+	local c=$1; shift
+	setpriv --reuid=nobody --regid=nogroup --groups="$gid" \
+		--bounding-set="-all$c" --inh-caps="-all$c" \
+		--ambient-caps="-all$c" -- "$@"
+}
+if out=$(as_bridge ",$bcaps" ls "$PIN/node" 2>&1) &&
+	grep -q '^link_eth0$' <<<"$out" &&
 	[ "$(stat -c %a "$PIN/node")" = 750 ]; then
-	ok "a member of lbd's group lists its pins (0750): link_eth0"
+	ok "with bgpd-bridge's unit ($bcaps, group of lbd) the pins are listed: link_eth0"
 else
-	bad "pin folder for lbd's group: $(stat -c '%a %G' "$PIN/node" 2>&1): $out; $(cat "$TMP/node.log")"
+	bad "bgpd-bridge's view of the pins: $(stat -c '%a %G' "$PIN/node" 2>&1): $out; $(cat "$TMP/node.log")"
+fi
+if as_bridge "" ls "$PIN/node" >/dev/null 2>&1; then
+	bad "the pins were listed without $bcaps: the check proves nothing"
+else
+	ok "without $bcaps the 0700 pin root hides them"
 fi
 "$BUILD/lbd" detach --db "$TMP/xlb.db" --pin-dir "$PIN/node" >/dev/null 2>&1 || true
 "$BUILD/xlbctl" -p "$PIN/node" unpin >/dev/null 2>&1 || true
