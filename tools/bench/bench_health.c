@@ -55,6 +55,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_lbd_proc.h"
 #include "bench_util.h"
 #include "xlb_addr.h"
 #include "xlb_bus.h"
@@ -146,8 +147,8 @@ struct sample {
 struct bench {
 	char dir[64];
 	char lbd_path[PATH_MAX];
-	char pin[96], log[160], rundir[160], db[160], alone_db[160];
-	pid_t pid;
+	char db[160], alone_db[160];
+	struct bench_lbd lbd;  /* the real lbd in the background */
 	long log_off;          /* where the next "health pass" is looked for */
 	sqlite3 *x, *alone;    /* lbd's database; the baseline's */
 	sqlite3_stmt *old, *put;
@@ -173,28 +174,6 @@ static int stop_check(void)
 
 /* ---- lbd's log ----------------------------------------------------------- */
 
-/* 1 when the log holds needle from offset from on; the line into line,
- * the offset after it into *next. */
-static int log_find(const struct bench *b, long from, const char *needle,
-		    char *line, size_t len, long *next)
-{
-	char buf[1024];
-	FILE *f = fopen(b->log, "r");
-	int found = 0;
-
-	if (!f)
-		return 0;
-	if (!fseek(f, from, SEEK_SET))
-		while (!found && fgets(buf, sizeof(buf), f))
-			found = strstr(buf, needle) != NULL;
-	if (found && line)
-		snprintf(line, len, "%s", buf);
-	if (found && next)
-		*next = ftell(f);
-	fclose(f);
-	return found;
-}
-
 /* The "health pass" line of the batch just applied (logged right after
  * the REVISION is published, so it may lag it by a moment). */
 static int pass_line(struct bench *b, struct sample *s)
@@ -203,11 +182,11 @@ static int pass_line(struct bench *b, struct sample *s)
 	char line[1024];
 	const char *p;
 
-	while (!log_find(b, b->log_off, "health pass: ", line, sizeof(line),
-			 &b->log_off)) {
+	while (!bench_log_find(b->lbd.log, b->log_off, "health pass: ", line,
+			       sizeof(line), &b->log_off)) {
 		if (bench_now_us() > end || interrupted)
 			return xlb_errmsg_set(-EIO, "no health pass in %s",
-					      b->log);
+					      b->lbd.log);
 		usleep(500);
 	}
 	p = strstr(line, "backends moved, ");
@@ -219,11 +198,11 @@ static int pass_line(struct bench *b, struct sample *s)
 	if (!p || sscanf(p, " ms, %lf tables built", &s->tables) != 1)
 		s->tables = -1;
 	/* Written after the pass (and the REVISION): its own line. */
-	while (!log_find(b, b->log_off, "backend_health: ", line, sizeof(line),
-			 &b->log_off)) {
+	while (!bench_log_find(b->lbd.log, b->log_off, "backend_health: ",
+			       line, sizeof(line), &b->log_off)) {
 		if (bench_now_us() > end || interrupted)
 			return xlb_errmsg_set(-EIO, "no backend_health line in "
-					      "%s", b->log);
+					      "%s", b->lbd.log);
 		usleep(500);
 	}
 	p = strstr(line, "reports written in ");
@@ -234,77 +213,16 @@ static int pass_line(struct bench *b, struct sample *s)
 
 /* ---- lbd in the background ----------------------------------------------- */
 
-static int lbd_start(struct bench *b)
-{
-	double end = bench_now_us() + 60e6;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return xlb_errmsg_set(-errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int fd = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		/* Should the benchmark die, lbd goes with it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(b->lbd_path, "lbd", "--db", b->db, "--pin-dir", b->pin,
-		      "--rundir", b->rundir, "--no-attach", (char *)NULL);
-		_exit(127);
-	}
-	b->pid = pid;
-	while (!log_find(b, 0, "following", NULL, 0, NULL)) {
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
-			b->pid = 0;
-			return xlb_errmsg_set(-EIO, "lbd exited (%s)", b->log);
-		}
-		if (bench_now_us() > end)
-			return xlb_errmsg_set(-ETIMEDOUT, "lbd did not start"
-					      " in 60 s (%s)", b->log);
-		if (stop_check())
-			return -EINTR;
-		usleep(5000);
-	}
-	return 0;
-}
-
-/* SIGTERM, then SIGKILL after 10 s; the pins removed. */
-static int lbd_stop(struct bench *b)
-{
-	int err = 0;
-
-	if (b->pid > 0) {
-		double end = bench_now_us() + 10e6;
-
-		kill(b->pid, SIGTERM);
-		while (waitpid(b->pid, NULL, WNOHANG) == 0) {
-			if (bench_now_us() > end) {
-				kill(b->pid, SIGKILL);
-				waitpid(b->pid, NULL, 0);
-				break;
-			}
-			usleep(2000);
-		}
-		b->pid = 0;
-	}
-	if (b->pin[0] && xlb_dp_unpin(b->pin))
-		err = fail("removing the pins", -EIO);
-	b->pin[0] = '\0';
-	return err;
-}
-
 /* ---- the sockets: the benchmark as hcd and as lbd's subscriber ----------- */
 
 static int lbd_alive(struct bench *b)
 {
-	if (b->pid <= 0)
-		return xlb_errmsg_set(-EIO, "lbd not running (%s)", b->log);
-	if (waitpid(b->pid, NULL, WNOHANG) != b->pid)
+	if (b->lbd.pid <= 0)
+		return xlb_errmsg_set(-EIO, "lbd not running (%s)", b->lbd.log);
+	if (waitpid(b->lbd.pid, NULL, WNOHANG) != b->lbd.pid)
 		return 0;
-	b->pid = 0;
-	return xlb_errmsg_set(-EIO, "lbd exited (%s)", b->log);
+	b->lbd.pid = 0;
+	return xlb_errmsg_set(-EIO, "lbd exited (%s)", b->lbd.log);
 }
 
 static int publish(struct bench *b)
@@ -319,7 +237,8 @@ static int hcd_connect(struct bench *b)
 	double end = bench_now_us() + WAIT_MS * 1e3;
 	int err = 0;
 
-	while (!err && !log_find(b, 0, "hearing hcd", NULL, 0, NULL)) {
+	while (!err && !bench_log_find(b->lbd.log, 0, "hearing hcd", NULL,
+				       0, NULL)) {
 		err = xlb_msg_health_begin(&b->tx, b->seq++, false);
 		if (!err)
 			err = publish(b);
@@ -379,7 +298,7 @@ static int apply_sql(struct bench *b, const char *sql, int ms)
 static int sub_connect(struct bench *b)
 {
 	char sql[160];
-	int err = xlb_bus_sub_open(&b->sub, b->rundir, XLB_BUS_LBD);
+	int err = xlb_bus_sub_open(&b->sub, b->lbd.rundir, XLB_BUS_LBD);
 
 	for (int i = 0; !err && i < 100; i++) {
 		snprintf(sql, sizeof(sql), PING_SQL, ++b->pings);
@@ -633,10 +552,11 @@ static int run_ring(struct bench *b, const struct size *z, int ring)
 
 static void paths(struct bench *b, const struct size *z)
 {
-	snprintf(b->pin, sizeof(b->pin), "/sys/fs/bpf/xlb_bench_health_%d_%d",
+	snprintf(b->lbd.pin, sizeof(b->lbd.pin),
+		 "/sys/fs/bpf/xlb_bench_health_%d_%d",
 		 (int)getpid(), z->vips);
-	snprintf(b->log, sizeof(b->log), "%s/lbd-%d.log", b->dir, z->vips);
-	snprintf(b->rundir, sizeof(b->rundir), "%s/run-%d", b->dir, z->vips);
+	snprintf(b->lbd.log, sizeof(b->lbd.log), "%s/lbd-%d.log", b->dir, z->vips);
+	snprintf(b->lbd.rundir, sizeof(b->lbd.rundir), "%s/run-%d", b->dir, z->vips);
 	snprintf(b->db, sizeof(b->db), "%s/xlb-%d.db", b->dir, z->vips);
 	snprintf(b->alone_db, sizeof(b->alone_db), "%s/alone-%d.db", b->dir,
 		 z->vips);
@@ -653,9 +573,10 @@ static int size_start(struct bench *b, const struct size *z)
 	paths(b, z);
 	err = dbs_open(b, z->vips, rings[0]);
 	if (!err)
-		err = xlb_bus_pub_open(&b->hcd, b->rundir, XLB_BUS_HEALTH);
+		err = xlb_bus_pub_open(&b->hcd, b->lbd.rundir, XLB_BUS_HEALTH);
 	if (!err)
-		err = lbd_start(b);
+		err = bench_lbd_start(&b->lbd, b->lbd_path, b->db, 0,
+				      &interrupted);
 	if (!err)
 		err = hcd_connect(b);
 	if (!err)
@@ -670,7 +591,7 @@ static int size_start(struct bench *b, const struct size *z)
 /* lbd stopped, its pins removed, the sockets and databases closed. */
 static int size_stop(struct bench *b)
 {
-	int err = lbd_stop(b);
+	int err = bench_lbd_stop(&b->lbd);
 
 	if (b->sub.id)
 		xlb_bus_close(b->sub);

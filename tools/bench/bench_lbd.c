@@ -51,6 +51,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_lbd_proc.h"
 #include "bench_util.h"
 #include "xlb_db.h"
 #include "xlb_errmsg.h"
@@ -101,10 +102,7 @@ static void on_signal(int sig)
 
 /* ---- processes, files ---------------------------------------------------- */
 struct lbd_proc {
-	pid_t pid;
-	char pin[96];
-	char log[160];
-	char rundir[160]; /* lbd's sockets, inside the temp folder */
+	struct bench_lbd run; /* the process, its pins, log and sockets */
 	int ino;    /* inotify on the log: wakes the wait for a pass */
 	off_t off;  /* where the next pass line is looked for */
 };
@@ -194,49 +192,15 @@ static int run_cmd(char *const argv[], const char *in, const char *out)
 }
 
 /* ---- lbd in the background ----------------------------------------------- */
-static int log_has(const char *path, off_t from, const char *needle,
-		   char *line, size_t len);
-
+/* lbd -v: the time of each chunk's read, compute, apply. */
 static int lbd_start(struct bench *b, struct lbd_proc *p, const char *db)
 {
-	double end = bench_now_us() + 30e6;
-	pid_t pid;
+	int err = bench_lbd_start(&p->run, b->lbd_path, db, 1, &interrupted);
 
-	if (mkdir(p->rundir, 0700) && errno != EEXIST)
-		return xlb_errmsg_set(-errno, "%s: %s", p->rundir,
-				      strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		return xlb_errmsg_set(-errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		/* Should the benchmark die, lbd goes with it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		/* -v: the time of each chunk's read, compute, apply. */
-		execl(b->lbd_path, "lbd", "--db", db, "--pin-dir", p->pin,
-		      "--rundir", p->rundir, "--no-attach", "-v", (char *)NULL);
-		_exit(127);
-	}
-	p->pid = pid;
-	while (!log_has(p->log, 0, "following", NULL, 0)) {
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
-			p->pid = 0;
-			return xlb_errmsg_set(-EIO, "lbd exited (%s)", p->log);
-		}
-		if (interrupted) /* lbd_stop() ends it */
-			return xlb_errmsg_set(-EINTR, "interrupted");
-		if (bench_now_us() > end)
-			return xlb_errmsg_set(-ETIMEDOUT, "lbd did not start"
-					      " in 30 s (%s)", p->log);
-		usleep(5000);
-	}
+	if (err)
+		return err;
 	p->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (p->ino < 0 || inotify_add_watch(p->ino, p->log, IN_MODIFY) < 0)
+	if (p->ino < 0 || inotify_add_watch(p->ino, p->run.log, IN_MODIFY) < 0)
 		return xlb_errmsg_set(-errno, "inotify: %s", strerror(errno));
 	return 0;
 }
@@ -244,48 +208,10 @@ static int lbd_start(struct bench *b, struct lbd_proc *p, const char *db)
 /* SIGTERM, then SIGKILL after 10 s; removes the pins. */
 static int lbd_stop(struct lbd_proc *p)
 {
-	int err = 0;
-
-	if (p->pid > 0) {
-		double end = bench_now_us() + 10e6;
-
-		kill(p->pid, SIGTERM);
-		while (waitpid(p->pid, NULL, WNOHANG) == 0) {
-			if (bench_now_us() > end) {
-				kill(p->pid, SIGKILL);
-				waitpid(p->pid, NULL, 0);
-				break;
-			}
-			usleep(2000);
-		}
-		p->pid = 0;
-	}
 	if (p->ino > 0)
 		close(p->ino);
 	p->ino = -1;
-	if (p->pin[0] && xlb_dp_unpin(p->pin))
-		err = fail("removing the pins", -EIO);
-	p->pin[0] = '\0';
-	return err;
-}
-
-/* Copies the first line from `from` holding needle into line; 1 found. */
-static int log_has(const char *path, off_t from, const char *needle,
-		   char *line, size_t len)
-{
-	char buf[1024];
-	int found = 0;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (fseeko(f, from, SEEK_SET) == 0)
-		while (!found && fgets(buf, sizeof(buf), f))
-			found = strstr(buf, needle) != NULL;
-	if (found && line)
-		snprintf(line, len, "%s", buf);
-	fclose(f);
-	return found;
+	return bench_lbd_stop(&p->run);
 }
 
 /* Waits until applied.revision reaches rev; lbd's log wakes the wait. */
@@ -303,9 +229,9 @@ static int wait_applied(sqlite3 *db, struct lbd_proc *p, int64_t rev)
 			return err;
 		if (interrupted)
 			return xlb_errmsg_set(-EINTR, "interrupted");
-		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-			p->pid = 0;
-			return xlb_errmsg_set(-EIO, "lbd exited (%s)", p->log);
+		if (waitpid(p->run.pid, NULL, WNOHANG) == p->run.pid) {
+			p->run.pid = 0;
+			return xlb_errmsg_set(-EIO, "lbd exited (%s)", p->run.log);
 		}
 		if (bench_now_us() > end)
 			return xlb_errmsg_set(-ETIMEDOUT, "revision %lld not "
@@ -343,7 +269,7 @@ static void add_chunk(const char *line, struct pass *ps)
 static int scan_pass(struct lbd_proc *p, const char *needle, char *line,
 		     size_t len, struct pass *ps)
 {
-	FILE *f = fopen(p->log, "r");
+	FILE *f = fopen(p->run.log, "r");
 	int found = 0;
 
 	if (!f)
@@ -371,7 +297,7 @@ static int pass_of(struct lbd_proc *p, int64_t rev, struct pass *ps)
 	while (!scan_pass(p, needle, line, sizeof(line), ps)) {
 		if (bench_now_us() > end || interrupted)
 			return xlb_errmsg_set(-EIO, "no \"%s\" in %s", needle,
-					      p->log);
+					      p->run.log);
 		usleep(200);
 	}
 	s = strstr(line, needle) + strlen(needle);
@@ -386,7 +312,7 @@ static void log_mark(struct lbd_proc *p)
 {
 	struct stat st;
 
-	if (!stat(p->log, &st))
+	if (!stat(p->run.log, &st))
 		p->off = st.st_size;
 }
 
@@ -686,7 +612,7 @@ static int run_x(struct bench *b, const struct bcase *c, int i,
 		 struct sample *s)
 {
 	long long s0 = db_bytes(&b->x);
-	long rss0 = hwm_reset(b->lbd.pid);
+	long rss0 = hwm_reset(b->lbd.run.pid);
 	struct pass ps;
 	int64_t rev;
 	double t0;
@@ -705,13 +631,13 @@ static int run_x(struct bench *b, const struct bcase *c, int i,
 		err = pass_of(&b->lbd, rev, &ps);
 	if (!err && ps.rejects)
 		err = xlb_errmsg_set(-EIO, "%s: lbd rejected %zu rows (%s)",
-				     c->name, ps.rejects, b->lbd.log);
+				     c->name, ps.rejects, b->lbd.run.log);
 	if (!err)
 		take_pass(s, &ps);
 	s->work_us = s->commit_us + s->pass_us;
 	s->kb_x = (db_bytes(&b->x) - s0) / 1024.0;
-	s->rss_kb = proc_kb(b->lbd.pid, "VmRSS");
-	s->peak_kb = rss0 < 0 ? -1 : proc_kb(b->lbd.pid, "VmHWM") - rss0;
+	s->rss_kb = proc_kb(b->lbd.run.pid, "VmRSS");
+	s->peak_kb = rss0 < 0 ? -1 : proc_kb(b->lbd.run.pid, "VmHWM") - rss0;
 	return err;
 }
 
@@ -851,7 +777,7 @@ static int run_cases(struct bench *b)
 	for (size_t k = 0; !err && k < NCASES; k++) {
 		memset(s, 0, sizeof(s));
 		if (k == SHARED_CASE)
-			rss0 = proc_kb(b->lbd.pid, "VmRSS");
+			rss0 = proc_kb(b->lbd.run.pid, "VmRSS");
 		err = run_case(b, &cases[k], s);
 		if (!err && k == SHARED_CASE)
 			print_memory(rss0, s);
@@ -943,16 +869,16 @@ static int scale_x(struct bench *b, const char *file, struct scale *r)
 	int64_t rev;
 	int err;
 
-	snprintf(p->pin, sizeof(p->pin), "/sys/fs/bpf/xlb_bench_lbd_%d_scale",
+	snprintf(p->run.pin, sizeof(p->run.pin), "/sys/fs/bpf/xlb_bench_lbd_%d_scale",
 		 (int)getpid());
-	snprintf(p->log, sizeof(p->log), "%s/lbd-scale.log", b->dir);
-	snprintf(p->rundir, sizeof(p->rundir), "%s/run-scale", b->dir);
+	snprintf(p->run.log, sizeof(p->run.log), "%s/lbd-scale.log", b->dir);
+	snprintf(p->run.rundir, sizeof(p->run.rundir), "%s/run-scale", b->dir);
 	err = db_open(b, "scale.db", &b->x, 16384, 262144, 0);
 	if (!err)
 		err = lbd_start(b, p, db_path(&b->x));
 	if (err)
 		return err;
-	r->hwm0 = proc_kb(p->pid, "VmHWM");
+	r->hwm0 = proc_kb(p->run.pid, "VmHWM");
 	log_mark(p);
 	t0 = bench_now_us();
 	err = cli_import(b, db_path(&b->x), file, &r->cli_s);
@@ -963,7 +889,7 @@ static int scale_x(struct bench *b, const char *file, struct scale *r)
 	r->e2e_s = (bench_now_us() - t0) / 1e6;
 	if (!err)
 		err = pass_of(p, rev, &r->ps);
-	r->hwm1 = proc_kb(p->pid, "VmHWM");
+	r->hwm1 = proc_kb(p->run.pid, "VmHWM");
 	return err;
 }
 
@@ -1079,10 +1005,10 @@ int main(int argc, char **argv)
 	snprintf(b.dir, sizeof(b.dir), "/tmp/xlb-bench-lbd-XXXXXX");
 	if (!mkdtemp(b.dir))
 		return perror("bench_lbd: mkdtemp"), 1;
-	snprintf(b.lbd.pin, sizeof(b.lbd.pin), "/sys/fs/bpf/xlb_bench_lbd_%d",
+	snprintf(b.lbd.run.pin, sizeof(b.lbd.run.pin), "/sys/fs/bpf/xlb_bench_lbd_%d",
 		 (int)getpid());
-	snprintf(b.lbd.log, sizeof(b.lbd.log), "%s/lbd.log", b.dir);
-	snprintf(b.lbd.rundir, sizeof(b.lbd.rundir), "%s/run", b.dir);
+	snprintf(b.lbd.run.log, sizeof(b.lbd.run.log), "%s/lbd.log", b.dir);
+	snprintf(b.lbd.run.rundir, sizeof(b.lbd.run.rundir), "%s/run", b.dir);
 	printf("bench_lbd: SQL commit + lbd reconcile + map writes, real lbd"
 	       " (--no-attach) in the background; SQLite %s, Maglev M %d\n",
 	       sqlite3_libversion(), RING);
